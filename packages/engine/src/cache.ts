@@ -1,0 +1,532 @@
+/**
+ * SlabLruCache: the public cache, and the one place where the modules meet.
+ *
+ *   keys.ts       key/value checks, UTF-8 encoding into a scratch buffer
+ *   hashIndex.ts  key hash → entry id (open addressing, backward-shift delete)
+ *   entries.ts    entry ids; layout.ts holds the per-entry arrays
+ *   lru.ts        recency order over the entry ids (exact LRU)
+ *   slabs.ts      chunk memory in pages and size classes
+ *
+ * Linking an entry (`#link`) writes its chunk, then indexes it, then puts it at
+ * the head of the LRU; unlinking (`#unlink`) undoes all three. Memory pressure
+ * has one path, `#allocOrEvict`: take a free chunk; else move a page that
+ * another class no longer needs; else evict the least recently used entry and
+ * try again. Evictions therefore always follow exact LRU order, whatever the
+ * size class of the entry that needs room.
+ *
+ * Every input is checked before anything changes: a call that throws leaves
+ * the cache as it was.
+ */
+
+import {
+  CHUNK_FETCHED,
+  CHUNK_HEADER_BYTES,
+  chunkFlags,
+  chunkKeyEquals,
+  chunkKeyLen,
+  chunkValueLen,
+  entryBytes,
+  keyOffset,
+  setChunkFlags,
+  writeChunkHeader,
+  type ChunkRef,
+} from './chunk.js';
+import { CacheLimitError } from './errors.js';
+import { EntryTable } from './entries.js';
+import { hashBytes, randomSeed } from './hash.js';
+import { HashIndex, NOT_FOUND, type EntryId } from './hashIndex.js';
+import { KeyEncoder, valueByteLength, type Key, type Value } from './keys.js';
+import {
+  allocateHandle,
+  checkMagic,
+  createViews,
+  geometryOf,
+  META_HASH_SEED,
+  META_ITEMS,
+  META_SWEEP_CURSOR,
+  META_TTL_IN_USE,
+  NIL,
+  resetState,
+  STAT_BYTES,
+  STAT_CLEARS,
+  STAT_CMD_HAS,
+  STAT_CMD_PEEK,
+  STAT_CMD_SET,
+  STAT_DELETE_HITS,
+  STAT_DELETE_MISSES,
+  STAT_EVICTED_UNFETCHED,
+  STAT_EVICTIONS_BYTES,
+  STAT_EVICTIONS_KEYS,
+  STAT_EXPIRED_UNFETCHED,
+  STAT_GET_EXPIRED,
+  STAT_GET_HITS,
+  STAT_GET_MISSES,
+  STAT_RECLAIMED,
+  STAT_SET_REFUSED,
+  STAT_TOTAL_ITEMS,
+  type CacheHandle,
+  type Geometry,
+  type Views,
+} from './layout.js';
+import { LruList } from './lru.js';
+import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
+import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.js';
+import { Slabs } from './slabs.js';
+import { collectStats, type CacheStats } from './stats.js';
+
+export interface SetOptions {
+  /** Time to live in ms for this entry; 0 = never expires. Default: the cache's `ttl` option. */
+  ttl?: number;
+}
+
+/** Why an entry left the cache without being deleted. */
+const enum Removal {
+  Evicted = 0,
+  Expired = 1,
+}
+const enum EvictionCause {
+  Keys = 0,
+  Bytes = 1,
+}
+
+/** Entries the TTL sweep examines on each `set` once TTLs are in use (Redis-style amortised expiry). */
+const SWEEP_STEP = 4;
+
+/** Internal request to build a cache over an existing handle (see `SlabLruCache.attach`). */
+class AttachRequest {
+  constructor(readonly handle: CacheHandle) {}
+}
+
+export class SlabLruCache {
+  // options and layout that cannot change for the life of the cache
+  readonly #options: ResolvedOptions;
+  readonly #handle: CacheHandle;
+  readonly #geometry: Geometry;
+  readonly #v: Views;
+  readonly #classes: SizeClasses;
+  readonly #seed: number;
+
+  // the modules, composed here only
+  readonly #keys: KeyEncoder;
+  readonly #index: HashIndex;
+  readonly #entries: EntryTable;
+  readonly #lru: LruList;
+  readonly #slabs: Slabs;
+
+  /** Length of the key currently in `#keys.bytes`; read by `#matchesKey`. */
+  #keyLen = 0;
+  /** Index predicate for the current key, created once (no closure per lookup). */
+  readonly #matchesKey = (id: EntryId): boolean =>
+    chunkKeyEquals(this.#v, this.#v.ref[id], this.#keys.bytes, this.#keyLen);
+
+  /**
+   * Creates an empty cache. All memory is reserved now and touched as it is used.
+   * Throws TypeError naming the first bad option.
+   */
+  constructor(options: CacheOptions = {}) {
+    const attach = (options as unknown) instanceof AttachRequest ? (options as unknown as AttachRequest) : undefined;
+    if (attach) {
+      this.#handle = attach.handle;
+      this.#options = attach.handle.options;
+    } else {
+      this.#options = resolveOptions(options);
+      this.#handle = allocateHandle(this.#options, randomSeed());
+    }
+    this.#geometry = geometryOf(this.#options);
+    this.#v = createViews(this.#handle);
+    checkMagic(this.#v);
+    this.#classes = buildSizeClasses(this.#options);
+    this.#seed = this.#v.metaU32[META_HASH_SEED];
+    this.#keys = new KeyEncoder(this.#options.maxKeyBytes);
+    this.#index = new HashIndex(this.#v, this.#geometry);
+    this.#entries = new EntryTable(this.#v);
+    this.#lru = new LruList(this.#v);
+    this.#slabs = new Slabs(this.#v, this.#classes, this.#geometry);
+  }
+
+  /**
+   * A view of the cache behind `handle` (from `cache.handle`, usually posted to
+   * a worker thread). Both see and change the same entries.
+   */
+  static attach(handle: CacheHandle): SlabLruCache {
+    return new SlabLruCache(new AttachRequest(handle) as unknown as CacheOptions);
+  }
+
+  /** The shared buffers and options of this cache: structured-clonable, for `postMessage`. */
+  get handle(): CacheHandle {
+    return this.#handle;
+  }
+
+  /** The options in force, defaults applied. */
+  get options(): ResolvedOptions {
+    return this.#options;
+  }
+
+  /** Entries in the cache (expired entries not yet reclaimed included). */
+  get size(): number {
+    return this.#v.metaU32[META_ITEMS];
+  }
+
+  /** Same as options.maxKeys, in lru-cache's words. */
+  get max(): number {
+    return this.#options.maxKeys;
+  }
+
+  /**
+   * Stores `value` under `key` and makes it the most recently used entry,
+   * evicting least recently used entries if the cache is full.
+   * Throws TypeError (wrong type, bad ttl) or CacheLimitError (over
+   * maxKeyBytes/maxValueBytes); then nothing has changed.
+   */
+  set(key: Key, value: Value, options?: SetOptions): this {
+    const v = this.#v;
+    v.stats[STAT_CMD_SET]++;
+    let keyLen: number;
+    let valueLen: number;
+    let ttl: number;
+    try {
+      keyLen = this.#keys.encode(key);
+      valueLen = valueByteLength(value);
+      if (valueLen > this.#options.maxValueBytes) {
+        throw new CacheLimitError('maxValueBytes', this.#options.maxValueBytes, valueLen);
+      }
+      ttl = options?.ttl === undefined ? this.#options.ttl : checkTtl(options.ttl);
+    } catch (error) {
+      v.stats[STAT_SET_REFUSED]++;
+      throw error;
+    }
+    this.#keyLen = keyLen;
+    const hash = hashBytes(this.#keys.bytes, 0, keyLen, this.#seed);
+    const size = CHUNK_HEADER_BYTES + keyLen + valueLen;
+    const classId = this.#classes.classFor(size);
+    if (ttl !== 0 || v.metaU32[META_TTL_IN_USE] !== 0) this.#sweepStep();
+
+    const slot = this.#index.findSlot(hash, this.#matchesKey);
+    if (slot !== NOT_FOUND) {
+      const id = this.#index.idAt(slot);
+      const ref = v.ref[id] as ChunkRef;
+      if (this.#slabs.classOf(ref) === classId) {
+        // Same size class: overwrite in place. The key, and so the value offset, is unchanged.
+        const oldSize = entryBytes(v, ref);
+        writeChunkHeader(v, ref, keyLen, valueLen);
+        this.#writeValue(keyOffset(ref) + keyLen, value, valueLen);
+        v.stats[STAT_BYTES] += size - oldSize;
+        v.classRequestedBytes[classId] += size - oldSize;
+        this.#setExpiry(id, ttl);
+        this.#lru.moveToHead(id);
+        v.stats[STAT_TOTAL_ITEMS]++;
+        return this;
+      }
+      this.#unlink(id, slot);
+    }
+
+    if (this.size >= this.#options.maxKeys) this.#evictTail(EvictionCause.Keys);
+    const ref = this.#allocOrEvict(classId);
+    const id = this.#entries.alloc();
+    writeChunkHeader(v, ref, keyLen, valueLen);
+    this.#keys.bytes.copy(v.arenaBytes, keyOffset(ref), 0, keyLen);
+    this.#writeValue(keyOffset(ref) + keyLen, value, valueLen);
+    v.ref[id] = ref;
+    v.hash[id] = hash;
+    this.#setExpiry(id, ttl);
+    this.#index.insert(id, hash);
+    this.#lru.pushHead(id);
+    v.metaU32[META_ITEMS]++;
+    v.stats[STAT_TOTAL_ITEMS]++;
+    v.stats[STAT_BYTES] += size;
+    v.classRequestedBytes[classId] += size;
+    return this;
+  }
+
+  /** The value as a string (UTF-8 decoded), making the entry most recent; undefined if absent or expired. */
+  get(key: Key): string | undefined {
+    const id = this.#lookupForGet(key);
+    if (id === NIL) return undefined;
+    const ref = this.#v.ref[id];
+    const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
+    return this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref));
+  }
+
+  /** The value as a fresh Buffer (a copy, safe to keep), making the entry most recent; undefined if absent or expired. */
+  getBytes(key: Key): Buffer | undefined {
+    const id = this.#lookupForGet(key);
+    if (id === NIL) return undefined;
+    return this.#copyValue(this.#v.ref[id]);
+  }
+
+  /** Like `get`, without changing recency or the hit/miss counters. */
+  peek(key: Key): string | undefined {
+    this.#v.stats[STAT_CMD_PEEK]++;
+    const id = this.#lookupLive(key);
+    if (id === NIL) return undefined;
+    const ref = this.#v.ref[id];
+    const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
+    return this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref));
+  }
+
+  /** Like `getBytes`, without changing recency or the hit/miss counters. */
+  peekBytes(key: Key): Buffer | undefined {
+    this.#v.stats[STAT_CMD_PEEK]++;
+    const id = this.#lookupLive(key);
+    if (id === NIL) return undefined;
+    return this.#copyValue(this.#v.ref[id]);
+  }
+
+  /** True when `key` holds a live (unexpired) entry. Does not change recency. */
+  has(key: Key): boolean {
+    this.#v.stats[STAT_CMD_HAS]++;
+    return this.#lookupLive(key) !== NIL;
+  }
+
+  /** Removes `key`. True if a live entry was removed. */
+  delete(key: Key): boolean {
+    const v = this.#v;
+    const slot = this.#findSlot(key);
+    if (slot === NOT_FOUND) {
+      v.stats[STAT_DELETE_MISSES]++;
+      return false;
+    }
+    const id = this.#index.idAt(slot);
+    if (this.#isExpired(id)) {
+      this.#remove(id, slot, Removal.Expired);
+      v.stats[STAT_DELETE_MISSES]++;
+      return false;
+    }
+    this.#unlink(id, slot);
+    v.stats[STAT_DELETE_HITS]++;
+    return true;
+  }
+
+  /**
+   * Milliseconds until `key` expires: Infinity if it has no TTL, 0 if it is
+   * absent or expired (lru-cache's `getRemainingTTL`).
+   */
+  getRemainingTTL(key: Key): number {
+    const id = this.#lookupLive(key);
+    if (id === NIL) return 0;
+    const expiry = this.#v.metaU32[META_TTL_IN_USE] === 0 ? 0 : this.#v.expiry[id];
+    return expiry === 0 ? Infinity : Math.max(0, expiry - Date.now());
+  }
+
+  /** Removes every expired entry now. Returns true if any was removed. */
+  purgeStale(): boolean {
+    if (this.#v.metaU32[META_TTL_IN_USE] === 0) return false;
+    let removed = false;
+    const now = Date.now();
+    for (let id = 0; id < this.#entries.highWater; id++) {
+      if (this.#entries.isLive(id) && this.#expiredAt(id as EntryId, now)) {
+        this.#remove(id as EntryId, this.#index.slotOfId(id as EntryId), Removal.Expired);
+        removed = true;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes every entry. Memory stays reserved (and resident where it was touched) for reuse. */
+  clear(): void {
+    resetState(this.#v, this.#geometry);
+    this.#index.clear();
+    this.#v.stats[STAT_BYTES] = 0;
+    this.#v.stats[STAT_CLEARS]++;
+  }
+
+  /** Counters and memory use, with memcached's names (see stats.ts). */
+  stats(): CacheStats {
+    return collectStats(this.#v, this.#classes, this.#geometry, this.#slabs.pagesTouched());
+  }
+
+  /* ---- lookups ---- */
+
+  /** The index slot holding `key`, or NOT_FOUND (also for a key too long to have been stored). */
+  #findSlot(key: Key): number {
+    const keyLen = this.#keys.encodeForLookup(key);
+    if (keyLen < 0) return NOT_FOUND;
+    this.#keyLen = keyLen;
+    return this.#index.findSlot(hashBytes(this.#keys.bytes, 0, keyLen, this.#seed), this.#matchesKey);
+  }
+
+  /** get/getBytes: counts the hit or miss, reclaims an expired entry, bumps recency. */
+  #lookupForGet(key: Key): number {
+    const v = this.#v;
+    const slot = this.#findSlot(key);
+    if (slot === NOT_FOUND) {
+      v.stats[STAT_GET_MISSES]++;
+      return NIL;
+    }
+    const id = this.#index.idAt(slot);
+    if (this.#isExpired(id)) {
+      this.#remove(id, slot, Removal.Expired);
+      v.stats[STAT_GET_EXPIRED]++;
+      v.stats[STAT_GET_MISSES]++;
+      return NIL;
+    }
+    v.stats[STAT_GET_HITS]++;
+    const ref = v.ref[id];
+    setChunkFlags(v, ref, chunkFlags(v, ref) | CHUNK_FETCHED);
+    this.#lru.moveToHead(id);
+    return id;
+  }
+
+  /** peek/has: the live entry's id or NIL; reclaims an expired entry; recency unchanged. */
+  #lookupLive(key: Key): number {
+    const slot = this.#findSlot(key);
+    if (slot === NOT_FOUND) return NIL;
+    const id = this.#index.idAt(slot);
+    if (this.#isExpired(id)) {
+      this.#remove(id, slot, Removal.Expired);
+      return NIL;
+    }
+    return id;
+  }
+
+  #copyValue(ref: number): Buffer {
+    const v = this.#v;
+    const length = chunkValueLen(v, ref);
+    const start = keyOffset(ref) + chunkKeyLen(v, ref);
+    const out = Buffer.allocUnsafe(length);
+    v.arenaBytes.copy(out, 0, start, start + length);
+    return out;
+  }
+
+  #writeValue(offset: number, value: Value, length: number): void {
+    if (typeof value === 'string') this.#v.arenaBytes.write(value, offset, length, 'utf8');
+    else this.#v.arenaBytes.set(value, offset);
+  }
+
+  /* ---- TTL ---- */
+
+  #setExpiry(id: EntryId, ttl: number): void {
+    const v = this.#v;
+    if (ttl !== 0) {
+      v.metaU32[META_TTL_IN_USE] = 1;
+      v.expiry[id] = Date.now() + ttl;
+    } else if (v.metaU32[META_TTL_IN_USE] !== 0) {
+      v.expiry[id] = 0;
+    }
+  }
+
+  #isExpired(id: EntryId): boolean {
+    return this.#v.metaU32[META_TTL_IN_USE] !== 0 && this.#expiredAt(id, Date.now());
+  }
+
+  #expiredAt(id: EntryId, now: number): boolean {
+    const expiry = this.#v.expiry[id];
+    return expiry !== 0 && expiry <= now;
+  }
+
+  /** Examines the next few entry ids for expired entries (amortised over sets, no timers). */
+  #sweepStep(): void {
+    const v = this.#v;
+    const highWater = this.#entries.highWater;
+    if (highWater === 0) return;
+    const now = Date.now();
+    let cursor = v.metaU32[META_SWEEP_CURSOR];
+    for (let n = 0; n < SWEEP_STEP; n++) {
+      if (cursor >= highWater) cursor = 0;
+      const id = cursor++ as EntryId;
+      if (this.#entries.isLive(id) && this.#expiredAt(id, now)) {
+        this.#remove(id, this.#index.slotOfId(id), Removal.Expired);
+      }
+    }
+    v.metaU32[META_SWEEP_CURSOR] = cursor;
+  }
+
+  /* ---- linking, eviction ---- */
+
+  /** Removes entry `id` (at index `slot`) from the index, the LRU and its slab chunk. */
+  #unlink(id: EntryId, slot: number): void {
+    const v = this.#v;
+    const ref = v.ref[id] as ChunkRef;
+    const size = entryBytes(v, ref);
+    const classId = this.#slabs.classOf(ref);
+    this.#index.removeSlot(slot);
+    this.#lru.unlink(id);
+    this.#slabs.free(ref);
+    this.#entries.free(id);
+    v.metaU32[META_ITEMS]--;
+    v.stats[STAT_BYTES] -= size;
+    v.classRequestedBytes[classId] -= size;
+  }
+
+  /** Unlinks an entry the cache gave up (evicted or expired), counting why. */
+  #remove(id: EntryId, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
+    const v = this.#v;
+    const ref = v.ref[id];
+    const fetched = (chunkFlags(v, ref) & CHUNK_FETCHED) !== 0;
+    if (why === Removal.Expired) {
+      v.stats[STAT_RECLAIMED]++;
+      if (!fetched) v.stats[STAT_EXPIRED_UNFETCHED]++;
+    } else {
+      v.stats[cause === EvictionCause.Keys ? STAT_EVICTIONS_KEYS : STAT_EVICTIONS_BYTES]++;
+      v.classEvictions[this.#slabs.classOf(ref)]++;
+      if (!fetched) v.stats[STAT_EVICTED_UNFETCHED]++;
+    }
+    this.#unlink(id, slot);
+  }
+
+  /** Evicts the least recently used entry (an expired one counts as reclaimed instead). */
+  #evictTail(cause: EvictionCause): void {
+    const id = this.#lru.tail;
+    const why = this.#isExpired(id) ? Removal.Expired : Removal.Evicted;
+    this.#remove(id, this.#index.slotOfId(id), why, cause);
+  }
+
+  /**
+   * A chunk of class `classId`, making room if needed:
+   *   1. a free chunk of the class, or a page from the pool (slabs.alloc);
+   *   2. else a page released by a class holding a page's worth of free chunks;
+   *   3. else evict the LRU entry and try again.
+   * Ends because an empty cache has every page free.
+   */
+  #allocOrEvict(classId: ClassId): ChunkRef {
+    for (;;) {
+      const ref = this.#slabs.alloc(classId);
+      if (ref !== NIL) return ref;
+      if (this.#slabs.hasReclaimable()) {
+        this.#slabs.releasePage(this.#slabs.reclaimableClass(), this.#relocate);
+        continue;
+      }
+      if (this.#lru.tail === NIL) throw new Error('internal error: slab memory exhausted with no entry to evict');
+      this.#evictTail(EvictionCause.Bytes);
+    }
+  }
+
+  /** After slabs moved a live chunk: point its entry at the new chunk. */
+  readonly #relocate = (from: ChunkRef, to: ChunkRef): void => {
+    const v = this.#v;
+    const hash = hashBytes(v.arenaBytes, keyOffset(to), chunkKeyLen(v, to), this.#seed);
+    const slot = this.#index.findSlot(hash, (id) => v.ref[id] === from);
+    v.ref[this.#index.idAt(slot)] = to;
+  };
+
+  /** @internal For tests and the invariant checker only: the raw state. */
+  static unsafeInternals(cache: SlabLruCache): CacheInternals {
+    return {
+      views: cache.#v,
+      geometry: cache.#geometry,
+      classes: cache.#classes,
+      index: cache.#index,
+      slabs: cache.#slabs,
+      entries: cache.#entries,
+      seed: cache.#seed,
+    };
+  }
+}
+
+/** @internal */
+export interface CacheInternals {
+  readonly views: Views;
+  readonly geometry: Geometry;
+  readonly classes: SizeClasses;
+  readonly index: HashIndex;
+  readonly slabs: Slabs;
+  readonly entries: EntryTable;
+  readonly seed: number;
+}
+
+function checkTtl(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > Number.MAX_SAFE_INTEGER) {
+    throw new TypeError(`ttl must be a non-negative integer number of milliseconds, got ${String(ttl)}`);
+  }
+  return ttl;
+}

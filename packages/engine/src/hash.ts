@@ -1,0 +1,55 @@
+/**
+ * Key hashing: MurmurHash3 (x86, 32-bit) over the key's bytes.
+ *
+ * Keys arrive from the network, so each cache draws a random seed when it is
+ * created (and shares it with attached threads): a client cannot precompute a
+ * set of keys that all land in one probe run of the index. The 32-bit result
+ * feeds both the index's home slot (low bits) and its tag (high bits), so it is
+ * finalised with fmix32 to spread entropy into every bit.
+ */
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+/** MurmurHash3_x86_32 of `bytes[start, start + length)`. Returns an unsigned 32-bit integer. */
+export function hashBytes(bytes: Uint8Array, start: number, length: number, seed: number): number {
+  let h = seed | 0;
+  const blockEnd = start + (length & ~3);
+  let i = start;
+  for (; i < blockEnd; i += 4) {
+    let k =
+      bytes[i] |
+      (bytes[i + 1] << 8) |
+      (bytes[i + 2] << 16) |
+      (bytes[i + 3] << 24);
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = length & 3;
+  if (tail !== 0) {
+    let k = bytes[i];
+    if (tail > 1) k |= bytes[i + 1] << 8;
+    if (tail > 2) k |= bytes[i + 2] << 16;
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    h ^= k;
+  }
+  h ^= length;
+  // fmix32: every input bit affects every output bit.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A fresh random 32-bit seed. */
+export function randomSeed(): number {
+  return (Math.random() * 0x1_0000_0000) >>> 0;
+}

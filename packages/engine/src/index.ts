@@ -1,0 +1,12 @@
+/**
+ * @slabcache/engine: an LRU cache whose entries live off the JS heap, in
+ * SharedArrayBuffer slabs. See README.md.
+ */
+
+export { SlabLruCache, type SetOptions } from './cache.js';
+export { CacheLimitError, type CacheErrorCode, type LimitName } from './errors.js';
+export type { Key, Value } from './keys.js';
+export type { CacheHandle } from './layout.js';
+export { DEFAULT_OPTIONS, type CacheOptions, type ResolvedOptions } from './options.js';
+export type { CacheStats, SizeClassStats } from './stats.js';
+export { checkInvariants } from './invariants.js';

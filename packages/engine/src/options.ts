@@ -1,0 +1,139 @@
+/**
+ * Cache options: their documentation, their defaults, and the one place they are
+ * validated. A cache validates its options once, in its constructor; every bad
+ * option throws a `TypeError` whose message names the option, so a misconfigured
+ * cache never exists.
+ *
+ * The resolved form (`ResolvedOptions`) is plain data: it travels with a cache
+ * handle to other threads, so every derived layout decision (page size, size
+ * classes, index capacity) is a pure function of it.
+ */
+
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+export const GIB = 1024 * MIB;
+
+/** Options accepted by `new SlabLruCache(options)`. Every field is optional. */
+export interface CacheOptions {
+  /**
+   * Most entries the cache holds; inserting past it evicts the least recently
+   * used entry. Sizes the entry table (16 B per key) and the hash index (about
+   * 6.7 B per key at the default). Default 5,000,000.
+   */
+  maxKeys?: number;
+  /**
+   * Bytes of slab memory for keys, values and their 8-byte headers, rounded down
+   * to whole pages. Reserved up front as one SharedArrayBuffer but touched (and
+   * so resident) only as pages are used. Default 1.5 GiB (1,610,612,736).
+   */
+  maxBytes?: number;
+  /** Longest key, in UTF-8 bytes. Default 1 KiB (1,024). At most 65,535. */
+  maxKeyBytes?: number;
+  /** Longest value, in bytes (UTF-8 for strings). Default 1 MiB (1,048,576). */
+  maxValueBytes?: number;
+  /**
+   * Default time to live in milliseconds for entries set without their own
+   * `ttl`; 0 means entries do not expire. Default 0.
+   */
+  ttl?: number;
+  /**
+   * Ratio between successive slab size classes (memcached's `-f`). Smaller
+   * factors waste less memory per entry and make more classes. Default 1.125;
+   * allowed 1.05 to 2.
+   */
+  growthFactor?: number;
+  /**
+   * Slab page size in bytes. Pages move between size classes as the workload
+   * changes. Raised automatically so that one page holds the largest entry the
+   * key and value limits allow. Default 1 MiB (1,048,576), at least 4 KiB.
+   */
+  pageBytes?: number;
+}
+
+/** Options after defaults and derivations: what a cache (or a handle) is built from. */
+export interface ResolvedOptions {
+  readonly maxKeys: number;
+  readonly maxBytes: number;
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly ttl: number;
+  readonly growthFactor: number;
+  readonly pageBytes: number;
+}
+
+export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
+  maxKeys: 5_000_000,
+  maxBytes: 1.5 * GIB,
+  maxKeyBytes: KIB,
+  maxValueBytes: MIB,
+  ttl: 0,
+  growthFactor: 1.125,
+  pageBytes: MIB,
+});
+
+/** Bytes of the header that precedes every entry's key in its slab chunk (see chunk.ts). */
+export const SIZEOF_CHUNK_HEADER = 8;
+/** Ids and counts are u32 with one value reserved for NIL; the index packs ids in 28 bits or fewer. */
+export const MAX_MAX_KEYS = 2 ** 28 - 1;
+/** A single typed-array view cannot exceed 4 GiB on Node 20 (buffer.constants.MAX_LENGTH). */
+export const MAX_MAX_BYTES = 4 * GIB - 64 * KIB;
+export const MAX_KEY_BYTES_LIMIT = 0xfffe;
+const MIN_PAGE_BYTES = 4 * KIB;
+const PAGE_ROUNDING = 4 * KIB;
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(
+      `${name} option must be an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
+
+const KNOWN_OPTIONS = new Set(Object.keys(DEFAULT_OPTIONS));
+
+/**
+ * Applies defaults, validates every option and derives the page size.
+ * Throws `TypeError` naming the first bad option.
+ */
+export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`);
+  }
+  const pick = <K extends keyof ResolvedOptions>(name: K): ResolvedOptions[K] =>
+    (options[name] === undefined ? DEFAULT_OPTIONS[name] : options[name]) as ResolvedOptions[K];
+
+  const maxKeys = checkInteger('maxKeys', pick('maxKeys'), 1, MAX_MAX_KEYS);
+  const maxKeyBytes = checkInteger('maxKeyBytes', pick('maxKeyBytes'), 1, MAX_KEY_BYTES_LIMIT);
+  const maxValueBytes = checkInteger('maxValueBytes', pick('maxValueBytes'), 0, MAX_MAX_BYTES);
+  const ttl = checkInteger('ttl', pick('ttl'), 0, Number.MAX_SAFE_INTEGER);
+  const growthFactor = pick('growthFactor');
+  if (typeof growthFactor !== 'number' || !(growthFactor >= 1.05 && growthFactor <= 2)) {
+    throw new TypeError(`growthFactor option must be a number from 1.05 to 2, got ${describe(growthFactor)}`);
+  }
+  const requestedPage = checkInteger('pageBytes', pick('pageBytes'), MIN_PAGE_BYTES, MAX_MAX_BYTES);
+  const largestEntry = SIZEOF_CHUNK_HEADER + maxKeyBytes + maxValueBytes;
+  // A page must hold the largest entry the limits allow: entries are never split across pages.
+  const pageBytes = roundUp(Math.max(requestedPage, largestEntry), PAGE_ROUNDING);
+  const maxBytes = checkInteger('maxBytes', pick('maxBytes'), 1, MAX_MAX_BYTES);
+  if (maxBytes < pageBytes) {
+    throw new TypeError(
+      `maxBytes option (${maxBytes}) must hold at least one slab page of ${pageBytes} bytes; ` +
+        `raise maxBytes or lower maxValueBytes/maxKeyBytes/pageBytes`,
+    );
+  }
+  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes });
+}
+
+function roundUp(n: number, multiple: number): number {
+  return Math.ceil(n / multiple) * multiple;
+}

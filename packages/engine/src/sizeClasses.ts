@@ -1,0 +1,63 @@
+/**
+ * Slab size classes, memcached style: chunk sizes grow geometrically by
+ * `growthFactor` from `SMALLEST_CHUNK` up to the page size, each a multiple of
+ * 8 bytes (so every chunk offset divided by 8 fits a u32 reference). An entry
+ * goes to the smallest class whose chunk holds its header, key and value; the
+ * last class is one chunk per page.
+ *
+ * The table is a pure function of the options, so each thread that attaches to
+ * a cache recomputes it instead of sharing it.
+ */
+
+import type { ResolvedOptions } from './options.js';
+
+export type ClassId = number & { readonly __brand: 'ClassId' };
+
+export const SMALLEST_CHUNK = 32;
+export const CHUNK_ALIGN = 8;
+/** Class ids are stored in a u8 per page; 0xff marks a page that belongs to no class. */
+export const MAX_CLASSES = 255;
+
+export interface SizeClasses {
+  /** chunkBytes[c]: bytes of one chunk of class c; ascending. */
+  readonly chunkBytes: Uint32Array;
+  /** chunksPerPage[c]: floor(pageBytes / chunkBytes[c]). */
+  readonly chunksPerPage: Uint32Array;
+  readonly count: number;
+  readonly pageBytes: number;
+  /** The class for an entry of `entryBytes` (header + key + value); `entryBytes` ≤ pageBytes. */
+  classFor(entryBytes: number): ClassId;
+}
+
+export function buildSizeClasses(options: ResolvedOptions): SizeClasses {
+  const { pageBytes, growthFactor } = options;
+  const sizes: number[] = [];
+  let size = SMALLEST_CHUNK;
+  while (size < pageBytes / growthFactor && sizes.length < MAX_CLASSES - 1) {
+    sizes.push(size);
+    size = Math.max(size + CHUNK_ALIGN, alignUp(size * growthFactor, CHUNK_ALIGN));
+  }
+  // The largest class is one whole page (pageBytes is a multiple of 4 KiB).
+  sizes.push(pageBytes);
+
+  const chunkBytes = Uint32Array.from(sizes);
+  const chunksPerPage = Uint32Array.from(sizes, (s) => Math.floor(pageBytes / s));
+  // classBySlot[ceil(bytes / 8)] → class: one typed-array read per set, no search.
+  const classBySlot = new Uint8Array(pageBytes / CHUNK_ALIGN + 1);
+  let c = 0;
+  for (let slot = 0; slot < classBySlot.length; slot++) {
+    while (chunkBytes[c] < slot * CHUNK_ALIGN) c++;
+    classBySlot[slot] = c;
+  }
+  return {
+    chunkBytes,
+    chunksPerPage,
+    count: sizes.length,
+    pageBytes,
+    classFor: (entryBytes) => classBySlot[(entryBytes + CHUNK_ALIGN - 1) >>> 3] as ClassId,
+  };
+}
+
+function alignUp(n: number, multiple: number): number {
+  return Math.ceil(n / multiple) * multiple;
+}
