@@ -22,6 +22,8 @@ function packageJestConfig(packageDir, overrides = {}) {
           tsconfig: {
             module: 'commonjs',
             moduleResolution: 'node10',
+            // node10 resolution is deprecated in TypeScript 6 but is what CommonJS jest needs.
+            ignoreDeprecations: '6.0',
             isolatedModules: true,
             esModuleInterop: true,
           },

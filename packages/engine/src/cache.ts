@@ -308,6 +308,37 @@ export class SlabLruCache {
     return expiry === 0 ? Infinity : Math.max(0, expiry - Date.now());
   }
 
+  /**
+   * Keys from most to least recently used (lru-cache's `keys()` order), as
+   * strings. Expired entries not yet reclaimed are skipped. Do not change the
+   * cache while iterating.
+   */
+  *keys(): Generator<string> {
+    for (const id of this.#idsByRecency()) yield this.#keyString(id);
+  }
+
+  /** [key, value] pairs from most to least recently used, as strings. Same rules as `keys()`. */
+  *entries(): Generator<[string, string]> {
+    for (const id of this.#idsByRecency()) {
+      const ref = this.#v.ref[id];
+      const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
+      yield [this.#keyString(id), this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref))];
+    }
+  }
+
+  *#idsByRecency(): Generator<EntryId> {
+    const now = Date.now();
+    const ttlInUse = this.#v.metaU32[META_TTL_IN_USE] !== 0;
+    for (let id = this.#lru.head; id !== NIL; id = this.#v.next[id] as EntryId) {
+      if (!ttlInUse || !this.#expiredAt(id, now)) yield id;
+    }
+  }
+
+  #keyString(id: EntryId): string {
+    const ref = this.#v.ref[id];
+    return this.#v.arenaBytes.toString('utf8', keyOffset(ref), keyOffset(ref) + chunkKeyLen(this.#v, ref));
+  }
+
   /** Removes every expired entry now. Returns true if any was removed. */
   purgeStale(): boolean {
     if (this.#v.metaU32[META_TTL_IN_USE] === 0) return false;

@@ -161,7 +161,7 @@ function align8(n: number): number {
 }
 
 function slabMetaBytes(maxPages: number): number {
-  return align8(maxPages) + 5 * 4 * maxPages + 4 * 4 * MAX_CLASSES + 2 * 8 * MAX_CLASSES;
+  return align8(align8(maxPages) + 5 * 4 * maxPages + 4 * 4 * MAX_CLASSES) + 2 * 8 * MAX_CLASSES;
 }
 
 /** Allocates the buffers of a new, empty cache. */
@@ -195,9 +195,7 @@ export function resetState(v: Views, g: Geometry): void {
   v.metaU32[META_PAGE_FREE] = NIL;
   v.metaU32[META_SWEEP_CURSOR] = 0;
   v.metaU32[META_RECLAIMABLE] = 0;
-  // Only pages that were ever handed out hold anything but zeros.
-  const usedPages = g.maxPages;
-  v.pageClass.fill(NO_CLASS, 0, usedPages);
+  v.pageClass.fill(NO_CLASS, 0, g.maxPages);
   v.classPartialHead.fill(NIL);
   v.classPages.fill(0);
   v.classFreeChunks.fill(0);
