@@ -1,0 +1,63 @@
+/**
+ * The caches under comparison, behind one small interface.
+ *
+ * - `slab`: this engine.
+ * - `lru-cache`: npm lru-cache 11 configured as the seed did: max 5M (here:
+ *   the round's key count), maxSize 1.5 GB, sizeCalculation = byte length of
+ *   key + value. It has no bytes API, so its `getBytes` is its `get`: the
+ *   benchmark compares our bytes path with its string path, which is what a
+ *   server on lru-cache uses.
+ */
+
+import { LRUCache } from 'lru-cache';
+import { SlabLruCache } from '../src/index.js';
+
+export interface BenchCache {
+  set(key: string, value: string): void;
+  get(key: string): unknown;
+  getBytes(key: string): unknown;
+  readonly size: number;
+  /** Where the memory goes, by component, for the report. */
+  memoryDetail(): Record<string, number>;
+}
+
+export function makeBenchCache(impl: 'slab' | 'lru-cache', o: { maxKeys: number; maxBytes: number }): BenchCache {
+  if (impl === 'slab') {
+    const cache = new SlabLruCache({ maxKeys: o.maxKeys, maxBytes: o.maxBytes });
+    return {
+      set: (k, v) => void cache.set(k, v),
+      get: (k) => cache.get(k),
+      getBytes: (k) => cache.getBytes(k),
+      get size() {
+        return cache.size;
+      },
+      memoryDetail() {
+        const s = cache.stats();
+        const usedChunkBytes = s.classes.reduce((sum, c) => sum + c.used_chunks * c.chunk_size, 0);
+        return {
+          items: s.curr_items,
+          entryPayloadBytes: s.bytes,
+          usedChunkBytes,
+          slabPageBytes: s.touched_pages * s.page_size,
+          entryTableBytesTouched: s.curr_items * 16,
+          indexBytes: s.index_bytes,
+          wastedBytes: s.wasted_bytes,
+        };
+      },
+    };
+  }
+  const cache = new LRUCache<string, string>({
+    max: o.maxKeys,
+    maxSize: o.maxBytes,
+    sizeCalculation: (value, key) => Buffer.byteLength(key) + Buffer.byteLength(value),
+  });
+  return {
+    set: (k, v) => void cache.set(k, v),
+    get: (k) => cache.get(k),
+    getBytes: (k) => cache.get(k),
+    get size() {
+      return cache.size;
+    },
+    memoryDetail: () => ({ items: cache.size, calculatedSize: cache.calculatedSize }),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The engine benchmark: this cache against lru-cache (configured as the seed
+ * did), in the same run, in alternating rounds, each round in a fresh process
+ * (scenario.ts). Reports medians with ratios and writes BENCHMARKS.md.
+ *
+ *   pnpm bench                       full run: 5M keys × 100 B, 3 rounds each,
+ *                                    memory at 300 B, the 20M-key scale check
+ *   pnpm bench -- --quick            a smoke: 200k keys, 1 round (for CI)
+ *
+ * Options: --keys N --ops M --rounds R --no-scale --out FILE
+ */
+
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    keys: { type: 'string' },
+    ops: { type: 'string' },
+    rounds: { type: 'string' },
+    'no-scale': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const quick = args.quick;
+const keys = Number(args.keys ?? (quick ? 200_000 : 5_000_000));
+const ops = Number(args.ops ?? (quick ? 200_000 : 1_000_000));
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const out = args.out ?? (quick ? undefined : path.join(here, '..', 'BENCHMARKS.md'));
+const IMPLS = ['slab', 'lru-cache'] as const;
+type Impl = (typeof IMPLS)[number];
+
+interface PhaseResult {
+  phase: string;
+  opsPerSec: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  gcP99Ms: number;
+  majorGcs: number;
+  maxBatchMs: number;
+  loopDelayMaxMs: number;
+}
+interface Round {
+  impl: Impl;
+  keys: number;
+  valueBytes: number;
+  size: number;
+  fillMemory?: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
+  detail: Record<string, number>;
+  results: PhaseResult[];
+}
+
+function runRound(impl: Impl, extra: string[], heapMb = 8192): Round {
+  const argv = [`--max-old-space-size=${heapMb}`, '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
+  const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const MB = 1024 * 1024;
+
+function log(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+/* ---- 1. throughput, GC and memory at `keys` × 100 B, alternating rounds ---- */
+const main: Record<Impl, Round[]> = { slab: [], 'lru-cache': [] };
+for (let r = 0; r < rounds; r++) {
+  for (const impl of r % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
+    log(`round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B`);
+    main[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100']));
+  }
+}
+
+/* ---- 2. memory at a second value size (300 B) ---- */
+const keys300 = Math.round(keys * 0.6);
+const mem300: Record<Impl, Round[]> = { slab: [], 'lru-cache': [] };
+for (let r = 0; r < rounds; r++) {
+  for (const impl of r % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
+    log(`memory round ${r + 1}/${rounds}: ${impl}, ${fmt(keys300)} keys × 300 B`);
+    mem300[impl].push(runRound(impl, ['--keys', String(keys300), '--value-bytes', '300', '--phases', 'fill']));
+  }
+}
+
+/* ---- 3. scale: 20M keys in one process (ours), and where a Map stops ---- */
+let scale: Round | undefined;
+let mapLimit: { entries: number; error: string } | undefined;
+if (!quick && !args['no-scale']) {
+  log('scale: 20M keys × 100 B, slab');
+  scale = runRound('slab', ['--keys', '20000000', '--value-bytes', '100', '--phases', 'fill,get', '--ops', String(ops), '--max-bytes', String(3.5 * 1024 ** 3)]);
+  log('scale: filling a Map until it throws');
+  const probe = `const m = new Map(); let i = 0; try { for (;;) m.set(i, i++); } catch (e) { console.log(JSON.stringify({ entries: m.size, error: String(e) })); }`;
+  mapLimit = JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=8192', '-e', probe], { encoding: 'utf8' }).trim());
+}
+
+/* ---- report ---- */
+const phaseNames = main.slab[0]!.results.map((r) => r.phase);
+const phaseOf = (impl: Impl, phase: string, pick: (p: PhaseResult) => number): number =>
+  median(main[impl].map((round) => pick(round.results.find((p) => p.phase === phase)!)));
+const lines: string[] = [];
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+lines.push('# Engine benchmarks', '');
+lines.push(
+  `Machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 1024 ** 3)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.`,
+  `Run: ${new Date().toISOString()}, \`pnpm bench\`${quick ? ' --quick' : ''}. ${rounds} alternating round(s) per cache, each in a fresh process; medians shown.`,
+  `Workload: ${fmt(keys)} keys (\`key:N\`) × 100-byte values, keys and values created per operation; ${fmt(ops)} operations per read/update phase; random keys uniform over the key space.`,
+  'lru-cache 11 is configured as the seed did: `max` = key count, `maxSize` 1.5 GB, `sizeCalculation` = key + value bytes. Ours: `maxKeys` = key count, `maxBytes` 1.5 GiB.',
+  '',
+);
+lines.push('## Throughput (operations/s)', '', '| phase | ours | lru-cache | ratio |', '|---|---:|---:|---:|');
+for (const phase of phaseNames) {
+  const a = phaseOf('slab', phase, (p) => p.opsPerSec);
+  const b = phaseOf('lru-cache', phase, (p) => p.opsPerSec);
+  const label = phase === 'getBytes' ? 'getBytes (lru-cache: get)' : phase;
+  lines.push(`| ${label} | ${fmt(a)} | ${fmt(b)} | **${fmt(a / b, 2)}×** |`);
+}
+lines.push('', '## GC and stalls, per phase', '', '| phase | GC total ms (ours / lru) | longest GC pause ms | p99 GC pause ms | major GCs | longest stall ms (1,000-op batch) | event-loop delay max ms |', '|---|---:|---:|---:|---:|---:|---:|');
+for (const phase of phaseNames) {
+  const pair = (pick: (p: PhaseResult) => number, d = 0): string =>
+    `${fmt(phaseOf('slab', phase, pick), d)} / ${fmt(phaseOf('lru-cache', phase, pick), d)}`;
+  lines.push(
+    `| ${phase} | ${pair((p) => p.gcTotalMs)} | ${pair((p) => p.gcMaxMs, 1)} | ${pair((p) => p.gcP99Ms, 1)} | ${pair((p) => p.majorGcs)} | ${pair((p) => p.maxBatchMs, 1)} | ${pair((p) => p.loopDelayMaxMs, 1)} |`,
+  );
+}
+const gcTotal = (impl: Impl): number => median(main[impl].map((r) => r.results.reduce((s, p) => s + p.gcTotalMs, 0)));
+lines.push('', `All phases: GC total ${fmt(gcTotal('slab'))} ms (ours) vs ${fmt(gcTotal('lru-cache'))} ms (lru-cache): **${fmt(gcTotal('slab') / gcTotal('lru-cache'), 2)}×**.`);
+
+function memorySection(title: string, rs: Record<Impl, Round[]>, payload: number): void {
+  const rss = (impl: Impl): number => median(rs[impl].map((r) => r.fillMemory!.rssBytes));
+  const heap = (impl: Impl): number => median(rs[impl].map((r) => r.fillMemory!.heapUsedBytes));
+  const n = rs.slab[0]!.size;
+  const nl = rs['lru-cache'][0]!.size;
+  const d = rs.slab[0]!.detail;
+  lines.push('', `## ${title}`, '');
+  lines.push('Resident memory added by the filled cache (RSS after fill − RSS before creating it, after 4 × `gc()` with pauses).', '');
+  lines.push('| | ours | lru-cache | ratio |', '|---|---:|---:|---:|');
+  lines.push(`| entries held | ${fmt(n)} | ${fmt(nl)} | |`);
+  lines.push(`| RSS | ${fmt(rss('slab') / MB)} MB | ${fmt(rss('lru-cache') / MB)} MB | **${fmt(rss('slab') / rss('lru-cache'), 2)}×** |`);
+  lines.push(`| bytes per entry (RSS / entries) | ${fmt(rss('slab') / n)} | ${fmt(rss('lru-cache') / nl)} | ${fmt(rss('slab') / n / (rss('lru-cache') / nl), 2)}× |`);
+  lines.push(`| JS heap used | ${fmt(heap('slab') / MB, 1)} MB | ${fmt(heap('lru-cache') / MB)} MB | |`);
+  lines.push('', `Our bytes per entry by component (${payload} B of key + value payload per entry):`, '');
+  lines.push('| component | bytes per entry |', '|---|---:|');
+  lines.push(`| payload + 8 B chunk header | ${fmt(d.entryPayloadBytes! / n, 1)} |`);
+  lines.push(`| size-class rounding | ${fmt(d.wastedBytes! / n, 1)} |`);
+  lines.push(`| page tails and partly filled pages | ${fmt((d.slabPageBytes! - d.usedChunkBytes!) / n, 1)} |`);
+  lines.push(`| entry table (LRU links, chunk ref, hash) | ${fmt(d.entryTableBytesTouched! / n, 1)} |`);
+  lines.push(`| hash index (${fmt(d.indexBytes! / 4)} slots × 4 B) | ${fmt(d.indexBytes! / n, 1)} |`);
+  const total = (d.slabPageBytes! + d.entryTableBytesTouched! + d.indexBytes!) / n;
+  lines.push(`| **total** | **${fmt(total, 1)}** |`);
+}
+memorySection(`Memory at ${fmt(keys)} keys × 100 B`, main, 100 + String(keys - 1).length + 4);
+memorySection(`Memory at ${fmt(keys300)} keys × 300 B`, mem300, 300 + String(keys300 - 1).length + 4);
+
+if (scale) {
+  const fill = scale.results.find((p) => p.phase === 'fill')!;
+  const get = scale.results.find((p) => p.phase === 'get')!;
+  lines.push('', '## Scale: 20,000,000 keys in one process', '');
+  lines.push(
+    `Ours: ${fmt(scale.size)} entries held (maxBytes 3.5 GiB), filled at ${fmt(fill.opsPerSec)} sets/s, random gets at ${fmt(get.opsPerSec)}/s, RSS ${fmt(scale.fillMemory!.rssBytes / MB)} MB, JS heap ${fmt(scale.fillMemory!.heapUsedBytes / MB, 1)} MB, longest GC pause ${fmt(Math.max(fill.gcMaxMs, get.gcMaxMs), 1)} ms.`,
+  );
+  if (mapLimit) lines.push(`A JS \`Map\` (which lru-cache uses) stops at ${fmt(mapLimit.entries)} entries: \`${mapLimit.error}\`.`);
+}
+const report = lines.join('\n') + '\n';
+if (out) writeFileSync(out, report);
+process.stdout.write(report);

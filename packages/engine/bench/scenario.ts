@@ -1,0 +1,172 @@
+/**
+ * One benchmark round in a fresh process: builds one cache (ours or lru-cache
+ * configured as the seed did), runs the named phases, and prints one JSON line.
+ * A fresh process per round keeps RSS and GC numbers about one cache only.
+ *
+ * Keys and values are created per operation, the way a server decodes them
+ * from requests (flat strings, not slices of a shared pool), so the garbage
+ * collector sees the caller's real garbage. Operations run in batches of
+ * BATCH with an event-loop turn between batches: the longest batch is the
+ * longest stall a server's requests would have seen.
+ *
+ * usage: node --expose-gc --import tsx bench/scenario.ts --impl slab|lru-cache
+ *          --keys N --value-bytes V --ops M --phases fill,get,... [--max-bytes B]
+ */
+
+import { constants, PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { makeBenchCache, type BenchCache } from './adapters.js';
+
+const BATCH = 1000;
+
+const { values: args } = parseArgs({
+  options: {
+    impl: { type: 'string', default: 'slab' },
+    keys: { type: 'string', default: '1000000' },
+    'value-bytes': { type: 'string', default: '100' },
+    ops: { type: 'string', default: '1000000' },
+    phases: { type: 'string', default: 'fill,get,getBytes,miss,overwrite,mix,evict' },
+    'max-bytes': { type: 'string', default: String(1.5 * 1024 ** 3) },
+  },
+});
+const impl = args.impl as 'slab' | 'lru-cache';
+const keys = Number(args.keys);
+const valueBytes = Number(args['value-bytes']);
+const ops = Number(args.ops);
+const maxBytes = Number(args['max-bytes']);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+/* ---- fresh keys and values per operation ---- */
+
+const valueTemplate = Buffer.alloc(valueBytes, 'v');
+/** A new flat string of valueBytes characters ending in the digits of n. */
+function freshValue(n: number): string {
+  let at = valueBytes;
+  do {
+    valueTemplate[--at] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0 && at > 0);
+  return valueTemplate.toString('latin1');
+}
+
+let rngState = 0x9e3779b9;
+function randomBelow(n: number): number {
+  rngState ^= rngState << 13;
+  rngState ^= rngState >>> 17;
+  rngState ^= rngState << 5;
+  return (rngState >>> 0) % n;
+}
+
+/* ---- GC and event-loop observation ---- */
+
+interface GcSample {
+  duration: number;
+  major: boolean;
+}
+let gcSamples: GcSample[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    gcSamples.push({ duration: entry.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+  }
+}).observe({ entryTypes: ['gc'] });
+
+interface PhaseResult {
+  phase: string;
+  ops: number;
+  opsPerSec: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  gcP99Ms: number;
+  majorGcs: number;
+  maxBatchMs: number;
+  loopDelayMaxMs: number;
+}
+
+async function runPhase(phase: string, count: number, op: (i: number) => void): Promise<PhaseResult> {
+  await nextTurn();
+  gcSamples = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let maxBatch = 0;
+  const start = performance.now();
+  for (let i = 0; i < count; i += BATCH) {
+    const batchStart = performance.now();
+    const end = Math.min(count, i + BATCH);
+    for (let j = i; j < end; j++) op(j);
+    maxBatch = Math.max(maxBatch, performance.now() - batchStart);
+    await nextTurn();
+  }
+  const elapsed = performance.now() - start;
+  loopDelay.disable();
+  // GC entries arrive asynchronously: give the observer a moment.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const durations = gcSamples.map((s) => s.duration).sort((a, b) => a - b);
+  return {
+    phase,
+    ops: count,
+    opsPerSec: count / (elapsed / 1000),
+    gcTotalMs: durations.reduce((a, b) => a + b, 0),
+    gcMaxMs: durations.at(-1) ?? 0,
+    gcP99Ms: durations.length ? durations[Math.min(durations.length - 1, Math.floor(durations.length * 0.99))]! : 0,
+    majorGcs: gcSamples.filter((s) => s.major).length,
+    maxBatchMs: maxBatch,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+  };
+}
+
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  // V8 and malloc give memory back late: collect several times and wait.
+  for (let i = 0; i < 4; i++) {
+    gc!();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  return process.memoryUsage();
+}
+
+/* ---- the phases ---- */
+
+function phasesFor(cache: BenchCache): Record<string, () => Promise<PhaseResult>> {
+  return {
+    fill: () => runPhase('fill', keys, (i) => cache.set('key:' + i, freshValue(i))),
+    get: () => runPhase('get', ops, () => cache.get('key:' + randomBelow(keys))),
+    getBytes: () => runPhase('getBytes', ops, () => cache.getBytes('key:' + randomBelow(keys))),
+    miss: () => runPhase('miss', ops, (i) => cache.get('miss:' + i)),
+    overwrite: () => runPhase('overwrite', ops, (i) => cache.set('key:' + randomBelow(keys), freshValue(i))),
+    mix: () =>
+      runPhase('mix', ops, (i) => {
+        const k = 'key:' + randomBelow(keys);
+        if (i % 10 === 0) cache.set(k, freshValue(i));
+        else cache.get(k);
+      }),
+    evict: () => runPhase('evict', keys, (i) => cache.set('new:' + i, freshValue(i))),
+  };
+}
+
+async function main(): Promise<void> {
+  const baseline = await settledMemory();
+  const createStart = performance.now();
+  const cache = makeBenchCache(impl, { maxKeys: keys, maxBytes });
+  const createMs = performance.now() - createStart;
+  const phases = phasesFor(cache);
+  const results: PhaseResult[] = [];
+  let afterFill: NodeJS.MemoryUsage | undefined;
+  for (const name of String(args.phases).split(',')) {
+    const phase = phases[name];
+    if (!phase) throw new Error(`unknown phase ${name}`);
+    results.push(await phase());
+    if (name === 'fill') afterFill = await settledMemory();
+  }
+  const fillMemory = afterFill && {
+    rssBytes: afterFill.rss - baseline.rss,
+    heapUsedBytes: afterFill.heapUsed - baseline.heapUsed,
+    externalBytes: afterFill.external - baseline.external,
+  };
+  process.stdout.write(
+    JSON.stringify({ impl, keys, valueBytes, ops, createMs, size: cache.size, fillMemory, detail: cache.memoryDetail(), results }) + '\n',
+  );
+}
+
+await main();
