@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# CI test of the Docker image: build it with the repository's Dockerfile, run it,
+# and check what a user of `docker run -p 7171:7171 key-value-store` relies on.
+#
+# CI machines reach only the npm registry and Debian's mirror (no Docker Hub), and
+# all test traffic must stay on 127.0.0.1. So this script (see
+# /work/shared/notes/docker.md for the measured recipe):
+#   1. installs docker.io + debootstrap if missing and starts a private dockerd
+#      (own socket and data dir, --bridge=none --iptables=false: no container
+#      network, nothing touches the host firewall);
+#   2. builds a local stand-in for node:20-bookworm-slim: a debootstrap'ed Debian
+#      12 minbase (cached in $CACHE_DIR, so a second run skips debootstrap) plus
+#      the host's own Node 20 and npm, the host CA bundle, and user node (1000);
+#   3. builds the project image on it (--network host, legacy builder) and runs
+#      it with --network host on 127.0.0.1:7171, the one port reserved for it;
+#   4. checks: image config, healthy within 30 s, the seed README's curl put/get,
+#      not root, native uWS loaded, `docker stop` exits 0 in under 10 s; and
+#      reports build time, image size and idle memory.
+# It stops dockerd by its PID and deletes its temp dir on every exit path. The
+# last line it prints is "N passed, N failed"; the exit code is 0 only if
+# nothing failed. Must run as root (apt, dockerd, debootstrap, chroot).
+
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PORT=7171
+IMAGE=slabcache-server:ci-test
+BASE_IMAGE=local/node:20-bookworm-slim
+SUITE=bookworm
+CACHE_DIR="${SLABCACHE_CI_CACHE:-/var/cache/slabcache-ci}"
+# Overlay2 wants a real filesystem under the data root; /var/tmp is one even
+# where /tmp is a tmpfs.
+WORK="$(mktemp -d /var/tmp/slabcache-docker-ci.XXXXXX)"
+export DOCKER_HOST="unix://$WORK/docker.sock"
+export DEBIAN_FRONTEND=noninteractive
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS  $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+info() { echo "INFO  $*"; }
+# Prints the last lines of a log file, indented, after a failure.
+show_tail() { tail -n "${2:-30}" "$1" 2>/dev/null | sed 's/^/      | /' || true; }
+now() { date +%s.%N; }
+seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------- cleanup ---
+DOCKERD_PID=
+CONTAINER=
+cleaned=
+cleanup() {
+  [ -n "$cleaned" ] && return 0
+  cleaned=1
+  if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
+  if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    kill -TERM "$DOCKERD_PID" 2>/dev/null || true
+    # dockerd stops its containerd and shims; give it 20 s before forcing.
+    for _ in $(seq 40); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+    wait "$DOCKERD_PID" 2>/dev/null || true
+  fi
+  # Overlay or shm mounts left by a dockerd that died uncleanly would make rm fail.
+  awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r \
+    | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+summarized=
+finish() {
+  cleanup
+  summarized=1
+  echo "$passed passed, $failed failed"
+  if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
+}
+# An unexpected error (set -e) or a signal still ends with the summary line.
+on_exit() {
+  local code=$?
+  [ -n "$summarized" ] && return
+  fail "aborted (exit code $code) before all checks ran"
+  finish
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------ 1. dockerd ---
+install_tools() {
+  command -v dockerd >/dev/null && command -v debootstrap >/dev/null && return 0
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -qq)
+  if ! "${apt[@]}" install -y --no-install-recommends docker.io debootstrap >"$WORK/apt.log" 2>&1; then
+    "${apt[@]}" update >>"$WORK/apt.log" 2>&1
+    "${apt[@]}" install -y --no-install-recommends docker.io debootstrap >>"$WORK/apt.log" 2>&1
+  fi
+}
+
+start_dockerd() {
+  dockerd --host "$DOCKER_HOST" --data-root "$WORK/data" --exec-root "$WORK/exec" \
+    --pidfile "$WORK/dockerd.pid" --bridge=none --iptables=false \
+    >"$WORK/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && return 0
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  return 1
+}
+
+# ------------------------------------------------------ 2. the base image ---
+# The debootstrap'ed rootfs, without node, as a tarball. Written to a temp name
+# and renamed, so an interrupted run never leaves a half cache behind.
+rootfs_tarball() {
+  local arch tarball tmp rootfs
+  arch="$(dpkg --print-architecture)"
+  tarball="$CACHE_DIR/rootfs-$SUITE-minbase-$arch.tar"
+  if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
+  mkdir -p "$CACHE_DIR"
+  rootfs="$WORK/debootstrap"
+  timeout 900 debootstrap --variant=minbase "$SUITE" "$rootfs" >"$WORK/debootstrap.log" 2>&1 || return 1
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tmp="$(mktemp "$CACHE_DIR/.rootfs.XXXXXX")"
+  tar -C "$rootfs" -cf "$tmp" . && mv "$tmp" "$tarball"
+  rm -rf "$rootfs"
+  echo "$tarball"
+}
+
+# Stands in for node:20-bookworm-slim: same Debian, same Node major, user node
+# with uid/gid 1000. The host CA bundle is baked in because this machine's
+# registry traffic is trusted through NODE_EXTRA_CA_CERTS (without it npm fails
+# with SELF_SIGNED_CERT_IN_CHAIN inside the build).
+build_base_image() {
+  local tarball rootfs npm_root node_major
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$node_major" != 20 ]; then
+    echo "host node is $(node -v); the stand-in for node:20 needs Node 20" >"$WORK/base.log"
+    return 1
+  fi
+  tarball="$(rootfs_tarball)" || return 1
+  rootfs="$WORK/rootfs"
+  mkdir -p "$rootfs"
+  tar -C "$rootfs" -xf "$tarball"
+  mkdir -p "$rootfs/usr/local/bin" "$rootfs/usr/local/lib/node_modules" "$rootfs/etc/ssl/certs"
+  cp "$(readlink -f "$(command -v node)")" "$rootfs/usr/local/bin/node"
+  npm_root="$(npm root -g)"
+  cp -a "$npm_root/npm" "$rootfs/usr/local/lib/node_modules/"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  chroot "$rootfs" groupadd --gid 1000 node
+  chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  tar -C "$rootfs" -c . | docker import \
+    -c 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["node"]' - "$BASE_IMAGE" >"$WORK/base.log" 2>&1
+  rm -rf "$rootfs"
+}
+
+# --------------------------------------------------------- 3. the image ---
+build_image() {
+  timeout 900 docker build --network host --force-rm \
+    --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" "$REPO_DIR" >"$WORK/build.log" 2>&1
+}
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+health_status() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$CONTAINER" 2>/dev/null; }
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+
+# ----------------------------------------------------------------- main ---
+t0="$(now)"
+if ! install_tools; then fail "install docker.io + debootstrap"; show_tail "$WORK/apt.log"; finish; fi
+if ! start_dockerd; then fail "start dockerd"; show_tail "$WORK/dockerd.log"; finish; fi
+info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID)"
+
+t="$(now)"
+if ! build_base_image; then
+  fail "build the local base image $BASE_IMAGE"
+  show_tail "$WORK/debootstrap.log"; show_tail "$WORK/base.log"; finish
+fi
+info "base image $BASE_IMAGE ready in $(seconds_since "$t") s"
+
+t="$(now)"
+if build_image; then
+  pass "docker build (legacy builder, BASE_IMAGE=$BASE_IMAGE) in $(seconds_since "$t") s"
+else
+  fail "docker build"; show_tail "$WORK/build.log" 60; finish
+fi
+
+image_size="$(docker image inspect -f '{{.Size}}' "$IMAGE")"
+base_size="$(docker image inspect -f '{{.Size}}' "$BASE_IMAGE")"
+info "image size $(mib "$image_size") (base $(mib "$base_size"), app layers $(mib $((image_size - base_size))))"
+
+# The image's own defaults, as a user running it elsewhere gets them.
+user="$(docker image inspect -f '{{.Config.User}}' "$IMAGE")"
+ports="$(docker image inspect -f '{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}' "$IMAGE" | xargs)"
+healthcheck="$(docker image inspect -f '{{if .Config.Healthcheck}}{{range .Config.Healthcheck.Test}}{{.}} {{end}}{{end}}' "$IMAGE" | cut -c1-40)"
+env_host="$(docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" | grep '^HOST=' || true)"
+if [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ] && [ "$ports" = 7171/tcp ] \
+   && [ -n "$healthcheck" ] && [ "$env_host" = HOST=0.0.0.0 ]; then
+  pass "image config: USER $user, EXPOSE $ports, HEALTHCHECK $healthcheck..., $env_host"
+else
+  fail "image config: USER '$user', EXPOSE '$ports', HEALTHCHECK '$healthcheck', '$env_host'"
+fi
+
+if ! port_is_free; then
+  # uWS listens with SO_REUSEPORT: a second server on the port would silently
+  # share the traffic, so never test next to a stranger.
+  fail "127.0.0.1:$PORT is already in use; refusing to run the container"; finish
+fi
+
+# Host networking keeps all traffic on loopback (the CI dockerd has no bridge);
+# HOST=127.0.0.1 keeps the server off the machine's other interfaces. Memory
+# limits are left at the image defaults (5M keys, 1.5 GiB) on purpose: they are
+# what users get, and the idle RSS below shows they are only reserved.
+t="$(now)"
+CONTAINER="$(docker run -d --name "slabcache-ci-$$" --network host -e HOST=127.0.0.1 -e PORT="$PORT" "$IMAGE")"
+status=
+for _ in $(seq 60); do
+  status="$(health_status)"
+  [ "$status" = healthy ] && break
+  [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] || break
+  [ "$(seconds_since "$t" | cut -d. -f1)" -ge 30 ] && break
+  sleep 0.5
+done
+time_to_healthy="$(seconds_since "$t")"
+if [ "$status" = healthy ]; then
+  pass "container healthy after $time_to_healthy s (limit 30 s)"
+else
+  fail "container not healthy within 30 s (status '$status', running $(docker inspect -f '{{.State.Running}}' "$CONTAINER"))"
+  docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
+  show_tail "$WORK/container.log"
+  finish
+fi
+pid="$(docker inspect -f '{{.State.Pid}}' "$CONTAINER")"
+
+# The seed README's two commands, with localhost pinned to 127.0.0.1.
+put_code="$(curl -sS -o "$WORK/put.body" -w '%{http_code}' --max-time 5 -X POST "http://127.0.0.1:$PORT/put" \
+  -H "Content-Type: application/json" -d '{"key":"foo","value":"bar"}' 2>"$WORK/put.err" || true)"
+if [[ "$put_code" == 2?? ]]; then
+  pass "seed put: POST /put {\"key\":\"foo\",\"value\":\"bar\"} -> $put_code $(head -c 200 "$WORK/put.body")"
+else
+  fail "seed put -> '$put_code' $(head -c 200 "$WORK/put.body" 2>/dev/null) $(cat "$WORK/put.err")"
+fi
+get_code="$(curl -sS -o "$WORK/get.body" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/get?key=foo" 2>"$WORK/get.err" || true)"
+if [ "$get_code" = 200 ] && grep -q bar "$WORK/get.body"; then
+  pass "seed get: GET /get?key=foo -> 200 $(head -c 200 "$WORK/get.body")"
+else
+  fail "seed get -> '$get_code' $(head -c 200 "$WORK/get.body" 2>/dev/null) $(cat "$WORK/get.err")"
+fi
+
+# Read from the host's /proc: the real server process, not a `docker exec` shell.
+uid="$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
+comm="$(cat "/proc/$pid/comm")"
+if [ -n "$uid" ] && [ "$uid" != 0 ]; then
+  pass "server process ($comm, PID 1 in the container) runs as uid $uid, not root"
+else
+  fail "server process ($comm, pid $pid) runs as uid '$uid'"
+fi
+
+# The native addon is mapped into the process, i.e. no silent pure-JS fallback.
+uws_binary="$(grep -o 'uws_[a-z0-9_]*\.node' "/proc/$pid/maps" | sort -u | head -n 1 || true)"
+if [ -n "$uws_binary" ]; then
+  pass "native uWebSockets.js loaded ($uws_binary mapped in the server)"
+else
+  fail "no uws_*.node mapped in the server: uWebSockets.js runs its JS fallback"
+fi
+
+sleep 2
+rss_kib="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
+vsz_kib="$(awk '/^VmSize:/ { print $2 }' "/proc/$pid/status")"
+stats="$(docker stats --no-stream --format '{{.MemUsage}}' "$CONTAINER" 2>/dev/null || echo n/a)"
+info "idle memory, default limits (5M keys, 1.5 GiB), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
+
+# SIGTERM reaches node as PID 1 and its handler shuts down cleanly: exit code 0.
+# Had it been ignored, docker would SIGKILL after 10 s and report 137.
+t="$(now)"
+docker stop -t 10 "$CONTAINER" >/dev/null
+stop_seconds="$(seconds_since "$t")"
+exit_code="$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")"
+if [ "$exit_code" = 0 ] && awk -v s="$stop_seconds" 'BEGIN { exit !(s < 10) }'; then
+  pass "docker stop: exit code 0 after $stop_seconds s (limit 10 s)"
+else
+  fail "docker stop: exit code $exit_code after $stop_seconds s"
+  docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
+  show_tail "$WORK/container.log"
+fi
+
+info "total $(seconds_since "$t0") s"
+finish
