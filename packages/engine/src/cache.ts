@@ -19,6 +19,7 @@
  */
 
 import {
+  CHUNK_ASCII,
   CHUNK_FETCHED,
   CHUNK_HEADER_BYTES,
   chunkFlags,
@@ -67,6 +68,10 @@ import {
   type CacheHandle,
   type Geometry,
   type Views,
+  ENTRY_WORDS,
+  E_HASH,
+  E_NEXT,
+  E_REF,
 } from './layout.js';
 import { LruList } from './lru.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
@@ -88,6 +93,9 @@ const enum EvictionCause {
   Keys = 0,
   Bytes = 1,
 }
+
+/** Values up to this many bytes are copied out with a JS loop, longer ones natively. */
+const SMALL_COPY_BYTES = 128;
 
 /** Entries the TTL sweep examines on each `set` once TTLs are in use (Redis-style amortised expiry). */
 const SWEEP_STEP = 4;
@@ -117,7 +125,7 @@ export class SlabLruCache {
   #keyLen = 0;
   /** Index predicate for the current key, created once (no closure per lookup). */
   readonly #matchesKey = (id: EntryId): boolean =>
-    chunkKeyEquals(this.#v, this.#v.ref[id], this.#keys.bytes, this.#keyLen);
+    chunkKeyEquals(this.#v, this.#v.entry[id * ENTRY_WORDS + E_REF], this.#keys.bytes, this.#keyLen);
 
   /**
    * Creates an empty cache. All memory is reserved now and touched as it is used.
@@ -204,12 +212,11 @@ export class SlabLruCache {
     const slot = this.#index.findSlot(hash, this.#matchesKey);
     if (slot !== NOT_FOUND) {
       const id = this.#index.idAt(slot);
-      const ref = v.ref[id] as ChunkRef;
+      const ref = v.entry[id * ENTRY_WORDS + E_REF] as ChunkRef;
       if (this.#slabs.classOf(ref) === classId) {
         // Same size class: overwrite in place. The key, and so the value offset, is unchanged.
         const oldSize = entryBytes(v, ref);
-        writeChunkHeader(v, ref, keyLen, valueLen);
-        this.#writeValue(keyOffset(ref) + keyLen, value, valueLen);
+        writeChunkHeader(v, ref, keyLen, valueLen, this.#writeValue(keyOffset(ref) + keyLen, value, valueLen));
         v.stats[STAT_BYTES] += size - oldSize;
         v.classRequestedBytes[classId] += size - oldSize;
         this.#setExpiry(id, ttl);
@@ -223,11 +230,10 @@ export class SlabLruCache {
     if (this.size >= this.#options.maxKeys) this.#evictTail(EvictionCause.Keys);
     const ref = this.#allocOrEvict(classId);
     const id = this.#entries.alloc();
-    writeChunkHeader(v, ref, keyLen, valueLen);
     this.#keys.bytes.copy(v.arenaBytes, keyOffset(ref), 0, keyLen);
-    this.#writeValue(keyOffset(ref) + keyLen, value, valueLen);
-    v.ref[id] = ref;
-    v.hash[id] = hash;
+    writeChunkHeader(v, ref, keyLen, valueLen, this.#writeValue(keyOffset(ref) + keyLen, value, valueLen));
+    v.entry[id * ENTRY_WORDS + E_REF] = ref;
+    v.entry[id * ENTRY_WORDS + E_HASH] = hash;
     this.#setExpiry(id, ttl);
     this.#index.insert(id, hash);
     this.#lru.pushHead(id);
@@ -241,27 +247,21 @@ export class SlabLruCache {
   /** The value as a string (UTF-8 decoded), making the entry most recent; undefined if absent or expired. */
   get(key: Key): string | undefined {
     const id = this.#lookupForGet(key);
-    if (id === NIL) return undefined;
-    const ref = this.#v.ref[id];
-    const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
-    return this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref));
+    return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
   }
 
   /** The value as a fresh Buffer (a copy, safe to keep), making the entry most recent; undefined if absent or expired. */
   getBytes(key: Key): Buffer | undefined {
     const id = this.#lookupForGet(key);
     if (id === NIL) return undefined;
-    return this.#copyValue(this.#v.ref[id]);
+    return this.#copyValue(this.#v.entry[id * ENTRY_WORDS + E_REF]);
   }
 
   /** Like `get`, without changing recency or the hit/miss counters. */
   peek(key: Key): string | undefined {
     this.#v.stats[STAT_CMD_PEEK]++;
     const id = this.#lookupLive(key);
-    if (id === NIL) return undefined;
-    const ref = this.#v.ref[id];
-    const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
-    return this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref));
+    return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
   }
 
   /** Like `getBytes`, without changing recency or the hit/miss counters. */
@@ -269,7 +269,7 @@ export class SlabLruCache {
     this.#v.stats[STAT_CMD_PEEK]++;
     const id = this.#lookupLive(key);
     if (id === NIL) return undefined;
-    return this.#copyValue(this.#v.ref[id]);
+    return this.#copyValue(this.#v.entry[id * ENTRY_WORDS + E_REF]);
   }
 
   /** True when `key` holds a live (unexpired) entry. Does not change recency. */
@@ -320,22 +320,20 @@ export class SlabLruCache {
   /** [key, value] pairs from most to least recently used, as strings. Same rules as `keys()`. */
   *entries(): Generator<[string, string]> {
     for (const id of this.#idsByRecency()) {
-      const ref = this.#v.ref[id];
-      const start = keyOffset(ref) + chunkKeyLen(this.#v, ref);
-      yield [this.#keyString(id), this.#v.arenaBytes.toString('utf8', start, start + chunkValueLen(this.#v, ref))];
+      yield [this.#keyString(id), this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF])];
     }
   }
 
   *#idsByRecency(): Generator<EntryId> {
     const now = Date.now();
     const ttlInUse = this.#v.metaU32[META_TTL_IN_USE] !== 0;
-    for (let id = this.#lru.head; id !== NIL; id = this.#v.next[id] as EntryId) {
+    for (let id = this.#lru.head; id !== NIL; id = this.#v.entry[id * ENTRY_WORDS + E_NEXT] as EntryId) {
       if (!ttlInUse || !this.#expiredAt(id, now)) yield id;
     }
   }
 
   #keyString(id: EntryId): string {
-    const ref = this.#v.ref[id];
+    const ref = this.#v.entry[id * ENTRY_WORDS + E_REF];
     return this.#v.arenaBytes.toString('utf8', keyOffset(ref), keyOffset(ref) + chunkKeyLen(this.#v, ref));
   }
 
@@ -392,7 +390,7 @@ export class SlabLruCache {
       return NIL;
     }
     v.stats[STAT_GET_HITS]++;
-    const ref = v.ref[id];
+    const ref = v.entry[id * ENTRY_WORDS + E_REF];
     setChunkFlags(v, ref, chunkFlags(v, ref) | CHUNK_FETCHED);
     this.#lru.moveToHead(id);
     return id;
@@ -415,13 +413,38 @@ export class SlabLruCache {
     const length = chunkValueLen(v, ref);
     const start = keyOffset(ref) + chunkKeyLen(v, ref);
     const out = Buffer.allocUnsafe(length);
-    v.arenaBytes.copy(out, 0, start, start + length);
+    if (length > SMALL_COPY_BYTES) {
+      v.arenaBytes.copy(out, 0, start, start + length);
+    } else {
+      // Buffer#copy costs a view allocation and a native call: a short loop is cheaper.
+      const arena = v.arenaBytes;
+      for (let i = 0; i < length; i++) out[i] = arena[start + i];
+    }
     return out;
   }
 
-  #writeValue(offset: number, value: Value, length: number): void {
-    if (typeof value === 'string') this.#v.arenaBytes.write(value, offset, length, 'utf8');
-    else this.#v.arenaBytes.set(value, offset);
+  /** Writes the value's bytes at `offset`; returns the chunk flags that describe them. */
+  #writeValue(offset: number, value: Value, length: number): number {
+    const arena = this.#v.arenaBytes;
+    if (typeof value !== 'string') {
+      arena.set(value, offset);
+      return 0;
+    }
+    // A string whose UTF-8 length equals its length is pure ASCII: Latin-1 bytes are the same bytes.
+    if (length === value.length) {
+      arena.latin1Write(value, offset, length);
+      return CHUNK_ASCII;
+    }
+    arena.utf8Write(value, offset, length);
+    return 0;
+  }
+
+  /** The value of the entry in chunk `ref`, decoded as a string. */
+  #valueString(ref: number): string {
+    const v = this.#v;
+    const start = keyOffset(ref) + chunkKeyLen(v, ref);
+    const end = start + chunkValueLen(v, ref);
+    return (chunkFlags(v, ref) & CHUNK_ASCII) !== 0 ? v.arenaBytes.latin1Slice(start, end) : v.arenaBytes.utf8Slice(start, end);
   }
 
   /* ---- TTL ---- */
@@ -467,7 +490,7 @@ export class SlabLruCache {
   /** Removes entry `id` (at index `slot`) from the index, the LRU and its slab chunk. */
   #unlink(id: EntryId, slot: number): void {
     const v = this.#v;
-    const ref = v.ref[id] as ChunkRef;
+    const ref = v.entry[id * ENTRY_WORDS + E_REF] as ChunkRef;
     const size = entryBytes(v, ref);
     const classId = this.#slabs.classOf(ref);
     this.#index.removeSlot(slot);
@@ -482,7 +505,7 @@ export class SlabLruCache {
   /** Unlinks an entry the cache gave up (evicted or expired), counting why. */
   #remove(id: EntryId, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
     const v = this.#v;
-    const ref = v.ref[id];
+    const ref = v.entry[id * ENTRY_WORDS + E_REF];
     const fetched = (chunkFlags(v, ref) & CHUNK_FETCHED) !== 0;
     if (why === Removal.Expired) {
       v.stats[STAT_RECLAIMED]++;
@@ -526,8 +549,8 @@ export class SlabLruCache {
   readonly #relocate = (from: ChunkRef, to: ChunkRef): void => {
     const v = this.#v;
     const hash = hashBytes(v.arenaBytes, keyOffset(to), chunkKeyLen(v, to), this.#seed);
-    const slot = this.#index.findSlot(hash, (id) => v.ref[id] === from);
-    v.ref[this.#index.idAt(slot)] = to;
+    const slot = this.#index.findSlot(hash, (id) => v.entry[id * ENTRY_WORDS + E_REF] === from);
+    v.entry[(this.#index.idAt(slot)) * ENTRY_WORDS + E_REF] = to;
   };
 
   /** @internal For tests and the invariant checker only: the raw state. */

@@ -22,6 +22,8 @@ export type ChunkRef = number & { readonly __brand: 'ChunkRef' };
 export const CHUNK_LIVE = 1;
 /** The entry was read (get) at least once since it was set: memcached's ITEM_FETCHED. */
 export const CHUNK_FETCHED = 2;
+/** The value was set from a string of ASCII characters only: it decodes as Latin-1 (faster). */
+export const CHUNK_ASCII = 4;
 
 export const CHUNK_HEADER_BYTES = 8;
 
@@ -40,10 +42,10 @@ export const valueOffset = (v: Views, ref: number): number => keyOffset(ref) + c
 export const entryBytes = (v: Views, ref: number): number =>
   CHUNK_HEADER_BYTES + chunkKeyLen(v, ref) + chunkValueLen(v, ref);
 
-export function writeChunkHeader(v: Views, ref: number, keyLen: number, valueLen: number): void {
+export function writeChunkHeader(v: Views, ref: number, keyLen: number, valueLen: number, flags: number): void {
   v.arenaU32[ref * 2] = valueLen;
   v.arenaU16[ref * 4 + 2] = keyLen;
-  v.arenaU16[ref * 4 + 3] = CHUNK_LIVE;
+  v.arenaU16[ref * 4 + 3] = CHUNK_LIVE | flags;
 }
 
 /** Free-chunk link: reuses the valueLen word. */

@@ -8,7 +8,7 @@
  */
 
 import type { EntryId } from './hashIndex.js';
-import { META_ENTRY_BUMP, META_ENTRY_FREE, NIL, type Views } from './layout.js';
+import { E_NEXT, E_REF, ENTRY_WORDS, META_ENTRY_BUMP, META_ENTRY_FREE, NIL, type Views } from './layout.js';
 
 export class EntryTable {
   readonly #v: Views;
@@ -22,7 +22,7 @@ export class EntryTable {
     const meta = this.#v.metaU32;
     const free = meta[META_ENTRY_FREE];
     if (free !== NIL) {
-      meta[META_ENTRY_FREE] = this.#v.next[free];
+      meta[META_ENTRY_FREE] = this.#v.entry[free * ENTRY_WORDS + E_NEXT];
       return free as EntryId;
     }
     const id = meta[META_ENTRY_BUMP];
@@ -32,14 +32,14 @@ export class EntryTable {
 
   free(id: EntryId): void {
     const v = this.#v;
-    v.ref[id] = NIL;
-    v.next[id] = v.metaU32[META_ENTRY_FREE];
+    v.entry[id * ENTRY_WORDS + E_REF] = NIL;
+    v.entry[id * ENTRY_WORDS + E_NEXT] = v.metaU32[META_ENTRY_FREE];
     v.metaU32[META_ENTRY_FREE] = id;
   }
 
   /** True when `id` holds a live entry. Ids at or above the bump were never used. */
   isLive(id: number): boolean {
-    return id < this.#v.metaU32[META_ENTRY_BUMP] && this.#v.ref[id] !== NIL;
+    return id < this.#v.metaU32[META_ENTRY_BUMP] && this.#v.entry[id * ENTRY_WORDS + E_REF] !== NIL;
   }
 
   /** Ids below this have been used at least once. */

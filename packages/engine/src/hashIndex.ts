@@ -16,7 +16,7 @@
  * `matches(id)` predicate supplied by the cache, which owns the key bytes.
  */
 
-import type { Geometry, Views } from './layout.js';
+import { E_HASH, ENTRY_WORDS, type Geometry, type Views } from './layout.js';
 
 export type EntryId = number & { readonly __brand: 'EntryId' };
 
@@ -24,14 +24,14 @@ export const NOT_FOUND = -1;
 
 export class HashIndex {
   readonly #slots: Uint32Array;
-  readonly #hashes: Uint32Array;
+  readonly #entry: Uint32Array;
   readonly #mask: number;
   readonly #idBits: number;
   readonly #idMask: number;
 
   constructor(views: Views, geometry: Geometry) {
     this.#slots = views.index;
-    this.#hashes = views.hash;
+    this.#entry = views.entry;
     this.#mask = geometry.indexCapacity - 1;
     this.#idBits = geometry.idBits;
     this.#idMask = geometry.idBits === 32 ? 0xffffffff : 2 ** geometry.idBits - 1;
@@ -78,7 +78,7 @@ export class HashIndex {
     const slots = this.#slots;
     const mask = this.#mask;
     const want = id + 1;
-    for (let i = this.#hashes[id] & mask; ; i = (i + 1) & mask) {
+    for (let i = this.#entry[id * ENTRY_WORDS + E_HASH] & mask; ; i = (i + 1) & mask) {
       if ((slots[i] & this.#idMask) === want) return i;
     }
   }
@@ -91,7 +91,7 @@ export class HashIndex {
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
       const word = slots[j];
       if (word === 0) break;
-      const home = (this.#hashes[((word & this.#idMask) - 1) as EntryId]) & mask;
+      const home = this.#entry[((word & this.#idMask) - 1) * ENTRY_WORDS + E_HASH] & mask;
       // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         slots[hole] = word;

@@ -30,6 +30,11 @@ import {
   NIL,
   NO_CLASS,
   STAT_BYTES,
+  ENTRY_WORDS,
+  E_HASH,
+  E_NEXT,
+  E_PREV,
+  E_REF,
 } from './layout.js';
 
 export function checkInvariants(cache: SlabLruCache): void {
@@ -50,13 +55,13 @@ export function checkInvariants(cache: SlabLruCache): void {
   let bytes = 0;
   let count = 0;
   let prev = NIL;
-  for (let id = v.metaU32[META_LRU_HEAD]; id !== NIL; id = v.next[id]) {
+  for (let id = v.metaU32[META_LRU_HEAD]; id !== NIL; id = v.entry[id * ENTRY_WORDS + E_NEXT]) {
     if (id >= highWater) fail(`LRU reaches id ${id} beyond the high-water mark ${highWater}`);
     if (seen[id]) fail(`LRU visits id ${id} twice (cycle)`);
     seen[id] = 1;
-    if (v.prev[id] !== prev) fail(`prev[${id}] = ${v.prev[id]}, expected ${prev}`);
+    if (v.entry[id * ENTRY_WORDS + E_PREV] !== prev) fail(`prev[${id}] = ${v.entry[id * ENTRY_WORDS + E_PREV]}, expected ${prev}`);
     if (!entries.isLive(id)) fail(`LRU holds free id ${id}`);
-    const ref = v.ref[id];
+    const ref = v.entry[id * ENTRY_WORDS + E_REF];
     if ((chunkFlags(v, ref) & CHUNK_LIVE) === 0) fail(`entry ${id}: chunk ${ref} is not LIVE`);
     const page = Math.floor(ref / refsPerPage);
     const c = v.pageClass[page];
@@ -68,7 +73,7 @@ export function checkInvariants(cache: SlabLruCache): void {
     if (within % chunkBytes !== 0) fail(`entry ${id}: chunk ${ref} not on a chunk boundary`);
     if (within / chunkBytes >= v.pageCarved[page]) fail(`entry ${id}: chunk beyond the carve mark`);
     const keyHash = hashBytes(v.arenaBytes, keyOffset(ref), chunkKeyLen(v, ref), seed);
-    if (keyHash !== v.hash[id]) fail(`entry ${id}: stored hash differs from its key's hash`);
+    if (keyHash !== v.entry[id * ENTRY_WORDS + E_HASH]) fail(`entry ${id}: stored hash differs from its key's hash`);
     if (findByHash(cache, id as EntryId, keyHash) !== id) fail(`entry ${id}: not found in the index by its key`);
     liveByClass[c]++;
     requestedByClass[c] += size;

@@ -9,14 +9,10 @@
  *
  *   meta      control words (u32, word index META_*) then counters (f64,
  *             index STAT_*), 1 KiB in all.
- *   entries   five parallel arrays indexed by entry id, maxKeys long each:
- *               prev    u32  LRU link toward the head (more recent); NIL at head
- *               next    u32  LRU link toward the tail (less recent); NIL at tail.
- *                            For an unused id: the next id of the free stack.
- *               ref     u32  where the entry's chunk starts: arena byte offset / 8
- *               hash    u32  the key's full hash (the index needs its home slot)
- *               expiry  f64  absolute expiry in ms since the Unix epoch; 0 = never.
- *                            Touched only once a TTL is used.
+ *   entries   a 16-byte record per entry id (maxKeys of them), then an f64
+ *             expiry per entry id (see ENTRY RECORD below). One record is
+ *             one cache-line access for everything a lookup and an LRU bump
+ *             need about the entry itself.
  *   index     u32 × indexCapacity (a power of two), the open-addressing table:
  *               0 = empty slot, else (tag << idBits) | (id + 1)   (see hashIndex.ts)
  *   slabMeta  per page, maxPages long:  class u8 (NO_CLASS = 0xff), freeHead u32,
@@ -37,6 +33,21 @@ export const NO_CLASS = 0xff;
 export const LAYOUT_VERSION = 1;
 const MAGIC = 0x534c4142; // "SLAB"
 
+/* ---- ENTRY RECORD: u32 words at entry[id * ENTRY_WORDS + E_*] ----
+ *   0  u32  prev   LRU link toward the head (more recent); NIL at the head
+ *   4  u32  next   LRU link toward the tail (less recent); NIL at the tail.
+ *                  For an unused id: the next id of the free stack.
+ *   8  u32  ref    where the entry's chunk starts: arena byte offset / 8;
+ *                  NIL for an unused id
+ *  12  u32  hash   the key's full hash (the index needs its home slot)
+ * and, in its own array, expiry[id]: f64 absolute expiry in ms since the Unix
+ * epoch, 0 = never; touched only once some entry has a TTL. */
+export const ENTRY_WORDS = 4;
+export const E_PREV = 0;
+export const E_NEXT = 1;
+export const E_REF = 2;
+export const E_HASH = 3;
+
 /* ---- meta: control words (u32 index) ---- */
 /** Lock word for cross-thread use (Atomics on the i32 view); 0 = free. */
 export const META_LOCK = 0;
@@ -50,7 +61,7 @@ export const META_LRU_TAIL = 4;
 export const META_ITEMS = 5;
 /** Entry ids below this have been used at least once; ids from here up are untouched. */
 export const META_ENTRY_BUMP = 6;
-/** Top of the stack of freed entry ids (linked through `next`), or NIL. */
+/** Top of the stack of freed entry ids (linked through E_NEXT), or NIL. */
 export const META_ENTRY_FREE = 7;
 /** Pages below this have been handed out at least once. */
 export const META_PAGE_BUMP = 8;
@@ -92,6 +103,17 @@ export const STAT_CLEARS = 18;
 export const STAT_COUNT = 24;
 const META_BYTES = META_WORDS * 4 + STAT_COUNT * 8;
 
+/**
+ * Node's Buffer methods behind `toString`/`write`, without their argument
+ * normalisation: the hot paths pass checked offsets, so they call these directly.
+ */
+export interface ArenaBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+  utf8Write(value: string, offset: number, length: number): number;
+  latin1Write(value: string, offset: number, length: number): number;
+}
+
 /** Everything needed to rebuild a view of a cache in another thread. Structured-clonable. */
 export interface CacheHandle {
   readonly layoutVersion: number;
@@ -132,10 +154,8 @@ export interface Views {
   readonly metaU32: Uint32Array;
   readonly metaI32: Int32Array;
   readonly stats: Float64Array;
-  readonly prev: Uint32Array;
-  readonly next: Uint32Array;
-  readonly ref: Uint32Array;
-  readonly hash: Uint32Array;
+  /** Entry records, ENTRY_WORDS u32 per entry id (ENTRY RECORD above). */
+  readonly entry: Uint32Array;
   readonly expiry: Float64Array;
   readonly index: Uint32Array;
   readonly pageClass: Uint8Array;
@@ -151,7 +171,7 @@ export interface Views {
   readonly classRequestedBytes: Float64Array;
   readonly classEvictions: Float64Array;
   /** The arena as bytes (a Buffer, for its native UTF-8 encode/decode and copy). */
-  readonly arenaBytes: Buffer;
+  readonly arenaBytes: ArenaBuffer;
   readonly arenaU32: Uint32Array;
   readonly arenaU16: Uint16Array;
 }
@@ -171,7 +191,7 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
     layoutVersion: LAYOUT_VERSION,
     options,
     meta: new SharedArrayBuffer(META_BYTES),
-    entries: new SharedArrayBuffer(g.maxKeys * 4 * 4 + g.maxKeys * 8),
+    entries: new SharedArrayBuffer(g.maxKeys * (ENTRY_WORDS * 4 + 8)),
     index: new SharedArrayBuffer(g.indexCapacity * 4),
     slabMeta: new SharedArrayBuffer(slabMetaBytes(g.maxPages)),
     arena: new SharedArrayBuffer(g.maxPages * g.pageBytes),
@@ -235,11 +255,8 @@ export function createViews(handle: CacheHandle): Views {
     metaU32: new Uint32Array(handle.meta, 0, META_WORDS),
     metaI32: new Int32Array(handle.meta, 0, META_WORDS),
     stats: new Float64Array(handle.meta, META_WORDS * 4, STAT_COUNT),
-    prev: new Uint32Array(e, 0, n),
-    next: new Uint32Array(e, 4 * n, n),
-    ref: new Uint32Array(e, 8 * n, n),
-    hash: new Uint32Array(e, 12 * n, n),
-    expiry: new Float64Array(e, 16 * n, n),
+    entry: new Uint32Array(e, 0, n * ENTRY_WORDS),
+    expiry: new Float64Array(e, n * ENTRY_WORDS * 4, n),
     index: new Uint32Array(handle.index),
     pageClass,
     pageFreeHead,
@@ -253,7 +270,7 @@ export function createViews(handle: CacheHandle): Views {
     classLiveChunks,
     classRequestedBytes,
     classEvictions,
-    arenaBytes: Buffer.from(handle.arena),
+    arenaBytes: Buffer.from(handle.arena) as ArenaBuffer,
     arenaU32: new Uint32Array(handle.arena),
     arenaU16: new Uint16Array(handle.arena),
   };

@@ -4,6 +4,7 @@
  * runs are as short as in a freshly built table.
  */
 import { SlabLruCache, checkInvariants } from '@slabcache/engine';
+import { E_HASH, ENTRY_WORDS } from '../src/layout';
 import { makeRng, randInt } from './support/rng';
 
 function displacements(cache: SlabLruCache): { mean: number; max: number } {
@@ -16,7 +17,7 @@ function displacements(cache: SlabLruCache): { mean: number; max: number } {
   views.index.forEach((word, slot) => {
     if (word === 0) return;
     const id = (word & idMask) - 1;
-    const distance = (slot - (views.hash[id]! & mask)) & mask;
+    const distance = (slot - (views.entry[id * ENTRY_WORDS + E_HASH]! & mask)) & mask;
     sum += distance;
     max = Math.max(max, distance);
     n++;
