@@ -13,9 +13,13 @@
 #      the host's own Node 20 and npm, the host CA bundle, and user node (1000);
 #   3. builds the project image on it (--network host, legacy builder) and runs
 #      it with --network host on 127.0.0.1:7171, the one port reserved for it;
-#   4. checks: image config, healthy within 30 s, the seed README's curl put/get,
-#      not root, native uWS loaded, `docker stop` exits 0 in under 10 s; and
-#      reports build time, image size and idle memory.
+#   4. checks, with the image's default settings: image config, healthy within
+#      30 s, the seed README's curl put/get, not root, native uWS loaded,
+#      `docker stop` exits 0 in under 10 s; reports build time, image size and
+#      idle memory;
+#   5. runs it again under `--memory` sized by the rule in docs/docker.md, fills
+#      the cache to twice MAX_BYTES, and checks it evicts instead of being
+#      OOM-killed.
 # It stops dockerd by its PID and deletes its temp dir on every exit path. The
 # last line it prints is "N passed, N failed"; the exit code is 0 only if
 # nothing failed. Must run as root (apt, dockerd, debootstrap, chroot).
@@ -47,6 +51,7 @@ seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; 
 # ---------------------------------------------------------------- cleanup ---
 DOCKERD_PID=
 CONTAINER=
+STARTUP_SECONDS=
 cleaned=
 cleanup() {
   [ -n "$cleaned" ] && return 0
@@ -201,34 +206,71 @@ else
   fail "image config: USER '$user', EXPOSE '$ports', HEALTHCHECK '$healthcheck', '$env_host'"
 fi
 
-if ! port_is_free; then
-  # uWS listens with SO_REUSEPORT: a second server on the port would silently
-  # share the traffic, so never test next to a stranger.
-  fail "127.0.0.1:$PORT is already in use; refusing to run the container"; finish
-fi
+# Starts the image in the background on 127.0.0.1:$PORT with extra `docker run`
+# arguments, then waits up to 30 s for Docker's own health status to turn
+# "healthy". Sets CONTAINER and STARTUP_SECONDS (no subshell: CONTAINER must
+# reach cleanup). Host networking keeps
+# all traffic on loopback (the CI dockerd has no bridge); HOST=127.0.0.1 keeps
+# the server off the machine's other interfaces.
+start_container() {
+  local name="$1" status= t
+  shift
+  if ! port_is_free; then
+    # uWS listens with SO_REUSEPORT: a second server on the port would silently
+    # share the traffic, so never test next to a stranger.
+    echo "127.0.0.1:$PORT is already in use" >"$WORK/container.log"
+    return 1
+  fi
+  t="$(now)"
+  CONTAINER="$(docker run -d --name "$name-$$" --network host -e HOST=127.0.0.1 -e PORT="$PORT" "$@" "$IMAGE")"
+  while :; do
+    status="$(health_status)"
+    [ "$status" = healthy ] && break
+    [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] || break
+    [ "$(seconds_since "$t" | cut -d. -f1)" -ge 30 ] && break
+    sleep 0.5
+  done
+  STARTUP_SECONDS="$(seconds_since "$t")"
+  if [ "$status" != healthy ]; then
+    { echo "health '$status', running $(docker inspect -f '{{.State.Running}}' "$CONTAINER")"
+      docker logs "$CONTAINER" 2>&1; } >"$WORK/container.log" || true
+    return 1
+  fi
+}
 
-# Host networking keeps all traffic on loopback (the CI dockerd has no bridge);
-# HOST=127.0.0.1 keeps the server off the machine's other interfaces. Memory
-# limits are left at the image defaults (5M keys, 1.5 GiB) on purpose: they are
-# what users get, and the idle RSS below shows they are only reserved.
-t="$(now)"
-CONTAINER="$(docker run -d --name "slabcache-ci-$$" --network host -e HOST=127.0.0.1 -e PORT="$PORT" "$IMAGE")"
-status=
-for _ in $(seq 60); do
-  status="$(health_status)"
-  [ "$status" = healthy ] && break
-  [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] || break
-  [ "$(seconds_since "$t" | cut -d. -f1)" -ge 30 ] && break
-  sleep 0.5
-done
-time_to_healthy="$(seconds_since "$t")"
-if [ "$status" = healthy ]; then
-  pass "container healthy after $time_to_healthy s (limit 30 s)"
+# Removes the current container (after a test is done with it).
+remove_container() { docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; CONTAINER=; }
+
+# Writes COUNT values of VALUE_BYTES each through POST /put (keys k0, k1, ...)
+# over CONCURRENCY keep-alive connections; prints {"ok":..,"failed":..,"seconds":..}.
+FILL_JS='
+const [port, count, valueBytes, concurrency] = process.argv.slice(1).map(Number);
+const value = "v".repeat(valueBytes);
+let next = 0, ok = 0, failed = 0;
+const started = Date.now();
+async function writer() {
+  while (next < count) {
+    const key = "k" + next++;
+    const res = await fetch(`http://127.0.0.1:${port}/put`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, value }),
+    });
+    await res.arrayBuffer();
+    res.ok ? ok++ : failed++;
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, writer));
+console.log(JSON.stringify({ ok, failed, seconds: (Date.now() - started) / 1000 }));
+'
+
+http_code() { curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$@" 2>/dev/null || true; }
+
+# ------------------------------------------- run 1: the image's defaults ---
+# MAX_KEYS/MAX_BYTES are left at the defaults (5M keys, 1.5 GiB) on purpose:
+# they are what users get, and the idle RSS below shows they are only reserved.
+if start_container slabcache-ci-defaults; then
+  pass "container healthy after $STARTUP_SECONDS s (limit 30 s)"
 else
-  fail "container not healthy within 30 s (status '$status', running $(docker inspect -f '{{.State.Running}}' "$CONTAINER"))"
-  docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
-  show_tail "$WORK/container.log"
-  finish
+  fail "container not healthy within 30 s"; show_tail "$WORK/container.log"; finish
 fi
 pid="$(docker inspect -f '{{.State.Pid}}' "$CONTAINER")"
 
@@ -268,7 +310,7 @@ sleep 2
 rss_kib="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
 vsz_kib="$(awk '/^VmSize:/ { print $2 }' "/proc/$pid/status")"
 stats="$(docker stats --no-stream --format '{{.MemUsage}}' "$CONTAINER" 2>/dev/null || echo n/a)"
-info "idle memory, default limits (5M keys, 1.5 GiB), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
+info "idle memory at the defaults (5M keys, 1.5 GiB), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
 
 # SIGTERM reaches node as PID 1 and its handler shuts down cleanly: exit code 0.
 # Had it been ignored, docker would SIGKILL after 10 s and report 137.
@@ -283,6 +325,41 @@ else
   docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
   show_tail "$WORK/container.log"
 fi
+remove_container
+
+# ------------------------------- run 2: --memory sized as docs/docker.md says ---
+# The documented rule: --memory >= MAX_BYTES + entry table (24 B x MAX_KEYS)
+# + index (4 B x the power of two above MAX_KEYS / 0.7) + 128 MiB for Node and
+# the server. Fill the cache with twice MAX_BYTES of 16 KiB values: the engine
+# must evict by bytes and the kernel must never OOM-kill the container.
+mem_max_keys=100000
+mem_max_bytes=$((128 * 1048576))
+mem_index_bytes="$(node -p "4 * 2 ** Math.ceil(Math.log2(Math.ceil($mem_max_keys / 0.7) + 1))")"
+mem_limit=$((mem_max_bytes + 24 * mem_max_keys + mem_index_bytes + 128 * 1048576))
+value_bytes=16384
+puts=$((2 * mem_max_bytes / value_bytes))
+if start_container slabcache-ci-memory --memory "$mem_limit" --memory-swap "$mem_limit" \
+     -e MAX_KEYS="$mem_max_keys" -e MAX_BYTES="$mem_max_bytes"; then
+  pid="$(docker inspect -f '{{.State.Pid}}' "$CONTAINER")"
+  fill="$(timeout 180 node --input-type=module -e "$FILL_JS" "$PORT" "$puts" "$value_bytes" 16 2>&1 || true)"
+  first="$(http_code "http://127.0.0.1:$PORT/get?key=k0")"
+  last="$(http_code "http://127.0.0.1:$PORT/get?key=k$((puts - 1))")"
+  hwm_kib="$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
+  state="$(docker inspect -f 'running={{.State.Running}} oom_killed={{.State.OOMKilled}}' "$CONTAINER")"
+  summary="--memory $(mib "$mem_limit"), MAX_BYTES $(mib "$mem_max_bytes"), $puts x 16 KiB puts: $fill;"
+  summary+=" k0 -> $first, k$((puts - 1)) -> $last; peak RSS $(mib $((hwm_kib * 1024))); $state"
+  if [[ "$fill" == *'"failed":0,'* ]] && [ "$first" = 404 ] && [ "$last" = 200 ] \
+     && [ "$state" = "running=true oom_killed=false" ]; then
+    pass "memory limit holds: $summary"
+  else
+    fail "memory limit: $summary"
+    docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true
+    show_tail "$WORK/container.log"
+  fi
+else
+  fail "memory-limited container not healthy within 30 s"; show_tail "$WORK/container.log"
+fi
+remove_container
 
 info "total $(seconds_since "$t0") s"
 finish
