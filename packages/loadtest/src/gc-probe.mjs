@@ -1,0 +1,65 @@
+/**
+ * GC probe: preloaded into a server process with `node --import <this file>` so
+ * that the drivers can report garbage-collection time for any Node server, ours
+ * or the baseline, without changing the server's code.
+ *
+ * It observes V8's GC entries (perf_hooks) and writes, to the file named by
+ * LOADTEST_GC_FILE, a JSON snapshot once a second and at exit:
+ *   - cumulative totals (count, total ms) overall and per kind, which a driver
+ *     diffs between two reads to get the GC cost of one phase;
+ *   - the last pauses of 5 ms or more with their wall-clock time, from which a
+ *     driver takes the worst pause inside a phase's time window;
+ *   - process.memoryUsage() (heap vs external/ArrayBuffer bytes), to show where
+ *     the memory lives.
+ * Without LOADTEST_GC_FILE it does nothing. Plain JavaScript so it loads into any
+ * Node process without a TypeScript loader.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
+
+const outFile = process.env.LOADTEST_GC_FILE;
+
+if (outFile) {
+  const KIND_NAMES = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const LONG_PAUSE_MS = 5;
+  const MAX_LONG_PAUSES = 2000;
+
+  const totals = { count: 0, totalMs: 0, maxMs: 0, byKind: {} };
+  const longPauses = [];
+
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = KIND_NAMES[entry.detail?.kind] ?? 'other';
+      totals.count += 1;
+      totals.totalMs += entry.duration;
+      totals.maxMs = Math.max(totals.maxMs, entry.duration);
+      const perKind = (totals.byKind[kind] ??= { count: 0, totalMs: 0 });
+      perKind.count += 1;
+      perKind.totalMs += entry.duration;
+      if (entry.duration >= LONG_PAUSE_MS) {
+        longPauses.push({ atMs: performance.timeOrigin + entry.startTime, ms: entry.duration, kind });
+        if (longPauses.length > MAX_LONG_PAUSES) longPauses.shift();
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+
+  const snapshot = () => {
+    try {
+      writeFileSync(
+        outFile,
+        JSON.stringify({ writtenAtMs: Date.now(), pid: process.pid, totals, longPauses, memory: process.memoryUsage() }),
+      );
+    } catch {
+      // A missing directory must not take the server down: the driver reports "no GC data".
+    }
+  };
+  setInterval(snapshot, 1000).unref();
+  process.on('exit', snapshot);
+}
