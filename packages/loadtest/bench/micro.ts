@@ -101,7 +101,7 @@ function runSuite(name: string, cases: { subject: Subject; fn: () => void }[], m
     for (const { subject, fn } of cases) suite.add(subject.name, fn, { maxTime, minSamples: 5 });
     const results: MicroResult[] = [];
     suite.on('cycle', (event: Benchmark.Event) => {
-      const bench = event.target as Benchmark & { error?: Error };
+      const bench = event.target as unknown as Benchmark & { error?: Error };
       if (bench.error) {
         reject(bench.error);
         return;

@@ -44,7 +44,8 @@ export function describeMachine(): MachineInfo {
     tools: {
       wrk: versionOf('wrk', ['-v']).replace(/\s+Copyright.*$/, ''),
       redis: versionOf('redis-server', ['--version']),
-      locust: versionOf('/usr/bin/python3', ['-c', 'import locust; print(locust.__version__)']),
+      // Debian's locust reports an empty __version__; the package version is the honest one.
+      locust: versionOf('dpkg-query', ['-W', '-f', 'python3-locust ${Version}', 'python3-locust']),
     },
   };
 }

@@ -69,6 +69,13 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
     throw new Error(`preload stopped after ${wrk.requests} of ${keys} keys (bound ${timeoutSeconds} s)`);
   }
 
+  const failures = failuresOf(wrk);
+  if (failures > 0) {
+    throw new Error(
+      `preload: ${failures} of ${keys} PUTs failed (${wrk.statusOther} non-2xx answers, socket errors ${JSON.stringify(wrk.socketErrors)})`,
+    );
+  }
+
   const sample = sampleIndexes(from, options.to, options.verifySample ?? 20);
   let found = 0;
   for (const index of sample) {
@@ -85,7 +92,7 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
     keys,
     seconds,
     setsPerSecond: keys / seconds,
-    failures: failuresOf(wrk),
+    failures,
     verified: { sampled: sample.length, found },
     wrk,
   };

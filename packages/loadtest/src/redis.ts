@@ -197,6 +197,7 @@ export async function runRedisReference(options: RedisBenchOptions, log: (line: 
   const redis = await startRedis(options.maxBytes);
   try {
     const version = /redis_version:(\S+)/.exec(redis.cli(['info', 'server']))?.[1] ?? 'unknown';
+    const idleMemory = readProcessMemory(redis.pid);
     const results: RedisResult[] = [];
     let filled = 0;
     for (const keys of [...options.sizes].sort((a, b) => a - b)) {
@@ -217,6 +218,7 @@ export async function runRedisReference(options: RedisBenchOptions, log: (line: 
         clients: options.clients,
         pipeline: 1,
         requestsPerTest: options.requests,
+        idleMemory,
         memory: { rssKiB: proc.rssKiB, hwmKiB: proc.hwmKiB, usedMemoryBytes: infoField(info, 'used_memory') },
         tests,
       });

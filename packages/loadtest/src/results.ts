@@ -89,6 +89,8 @@ export interface RedisResult {
   clients: number;
   pipeline: number;
   requestsPerTest: number;
+  /** Right after start, before any key. */
+  idleMemory: { rssKiB: number; hwmKiB: number };
   memory: { rssKiB: number; hwmKiB: number; usedMemoryBytes: number };
   tests: RedisTest[];
 }
