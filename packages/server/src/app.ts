@@ -1,0 +1,124 @@
+/**
+ * Builds the hyper-express application: registers the routes of routes.ts,
+ * answers 405 (with Allow) for a known path with another method, 404 for
+ * unknown paths, and turns every thrown error into the JSON error shape.
+ *
+ * All replies leave through `send`, which also counts them in the metrics and,
+ * when LOG_REQUESTS is on, logs them. Handlers run synchronously when they can
+ * (reads), so hyper-express does not defer their response through cork.
+ *
+ * hyper-express's own body limit is set out of reach (`max_body_length`): the
+ * limits are enforced in body.ts, where a 413 gets our error shape and a
+ * chunked upload over the limit does not leave a promise pending forever.
+ */
+
+import { Server, type Request, type Response } from 'hyper-express';
+
+import type { ServerConfig } from './config.js';
+import { toHttpError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { RouteLabel, ServerMetrics } from './metrics.js';
+import { errorReply, replyFor, type Reply } from './reply.js';
+import { labelOf, type Handler, type RouteSpec } from './routes.js';
+
+/** The label of requests no route matched (404). */
+export const UNMATCHED: RouteLabel = { route: 'unmatched', method: 'ANY' };
+
+/** Every label the metrics will see, in a fixed order: the routes, one 405 label per path, UNMATCHED. */
+export function routeLabels(specs: readonly RouteSpec[]): RouteLabel[] {
+  const labels = specs.map(labelOf);
+  for (const pattern of distinctPatterns(specs)) labels.push({ route: pattern, method: 'OTHER' });
+  labels.push(UNMATCHED);
+  return labels;
+}
+
+export interface AppParts {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  readonly routes: readonly RouteSpec[];
+}
+
+export function buildApp({ config, logger, metrics, routes }: AppParts): Server {
+  const app = new Server({
+    // Signals are handled by cli.ts (graceful stop, then exit); hyper-express's own
+    // handler would only close the listen socket and leave the process running.
+    auto_close: false,
+    max_body_length: Number.MAX_SAFE_INTEGER,
+  });
+  const labels = routeLabels(routes);
+  const indexOf = new Map(labels.map((label, index) => [`${label.method} ${label.route}`, index]));
+  const unmatchedIndex = labels.length - 1;
+  const logRequests = config.logRequests;
+
+  const send = (index: number, req: Request, res: Response, started: number, reply: Reply): void => {
+    if (res.completed) return; // the client went away; uWS has already dropped the response
+    if (reply.status !== 200) res.status(reply.status);
+    if (reply.contentType !== undefined) res.header('content-type', reply.contentType);
+    if (reply.headers !== undefined) for (const name in reply.headers) res.header(name, reply.headers[name] as string);
+    res.send(reply.body);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.observe(index, reply.status, seconds);
+    if (logRequests) {
+      logger.info({ method: req.method, url: req.url, status: reply.status, ms: Math.round(seconds * 1e6) / 1000 }, 'request');
+    }
+  };
+
+  const fail = (index: number, req: Request, res: Response, started: number, error: unknown): void => {
+    const { httpError, internal } = toHttpError(error);
+    if (internal) logger.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    send(index, req, res, started, replyFor(httpError));
+  };
+
+  const dispatch =
+    (index: number, handler: Handler) =>
+    (req: Request, res: Response): void => {
+      const started = performance.now();
+      let result: Reply | Promise<Reply>;
+      try {
+        result = handler(req);
+      } catch (error) {
+        fail(index, req, res, started, error);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (reply) => send(index, req, res, started, reply),
+          (error: unknown) => fail(index, req, res, started, error),
+        );
+      } else {
+        send(index, req, res, started, result);
+      }
+    };
+
+  routes.forEach((spec, index) => {
+    app[spec.method](spec.pattern, dispatch(index, spec.handler));
+  });
+
+  // uWS prefers a method-specific route over `any` on the same pattern, so these only see other methods.
+  for (const pattern of distinctPatterns(routes)) {
+    const allow = routes
+      .filter((spec) => spec.pattern === pattern)
+      .map((spec) => spec.method.toUpperCase())
+      .join(', ');
+    const index = indexOf.get(`OTHER ${pattern}`) as number;
+    app.any(
+      pattern,
+      dispatch(index, (req) => errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${pattern}; use ${allow}`, { allow })),
+    );
+  }
+
+  app.set_not_found_handler(
+    dispatch(unmatchedIndex, (req) => errorReply(404, 'route_not_found', `no route for ${req.method} ${req.path}`)),
+  );
+  app.set_error_handler((req, res, error) => {
+    const pattern = (req as unknown as { route?: { pattern?: string } }).route?.pattern ?? '';
+    const index = indexOf.get(`${req.method} ${pattern}`) ?? unmatchedIndex;
+    fail(index, req, res, performance.now(), error);
+  });
+  return app;
+}
+
+function distinctPatterns(specs: readonly RouteSpec[]): string[] {
+  return [...new Set(specs.map((spec) => spec.pattern))];
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The command-line entry: `node dist/cli.js [--flag value ...]`.
+ *
+ * Exit status: 0 after --help or a graceful stop (SIGTERM/SIGINT); 2 for a bad
+ * setting (message on stderr); 1 when the server cannot start (the native uWS
+ * addon missing, the port unusable). A second signal during the graceful stop
+ * exits at once with 1.
+ */
+
+import { ConfigError, helpText, parseCommandLine } from './config.js';
+import { createLogger } from './logger.js';
+import { createServer, type SlabcacheServer } from './server.js';
+
+async function main(): Promise<void> {
+  let server: SlabcacheServer;
+  try {
+    const { help, config } = parseCommandLine(process.argv.slice(2), process.env);
+    if (help) {
+      process.stdout.write(helpText());
+      return;
+    }
+    server = createServer({ ...config, logger: createLogger(config.logLevel) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`slabcache-server: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      server.logger.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    server.logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await server.start();
+  } catch (error) {
+    server.logger.fatal({ err: error }, 'cannot start');
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`slabcache-server: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,196 @@
+/**
+ * Server configuration: one table of settings, read from environment variables
+ * and command-line flags, validated once at startup.
+ *
+ * Every setting is a row in `SETTINGS` (env name, flag, default, parser, help
+ * text); `--help`, the README table and validation all come from that table, so
+ * adding a setting (THREADS, SNAPSHOT_PATH, …) is adding one row. Flags win over
+ * environment variables, which win over defaults. A bad value throws
+ * `ConfigError` naming the setting, where it came from and what is allowed: the
+ * CLI prints it and exits with status 2 instead of starting half-configured.
+ */
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ServerConfig {
+  /** TCP port; 0 asks the OS for a free one (tests). */
+  readonly port: number;
+  readonly host: string;
+  /** Engine: most entries held (maxKeys). */
+  readonly maxKeys: number;
+  /** Engine: slab memory for keys, values and headers (maxBytes). */
+  readonly maxBytes: number;
+  /** Longest key in UTF-8 bytes. */
+  readonly maxKeyBytes: number;
+  /** Longest value in bytes (UTF-8 for JSON string values, raw for /kv bodies). */
+  readonly maxValueBytes: number;
+  readonly logLevel: LogLevel;
+  /** Log every request (method, path, status, duration). Off by default: it costs throughput. */
+  readonly logRequests: boolean;
+  /** How long stop() waits for in-flight requests before closing every socket anyway. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+interface Setting<K extends keyof ServerConfig> {
+  readonly key: K;
+  readonly env: string;
+  readonly flag: string;
+  readonly defaultValue: ServerConfig[K];
+  readonly help: string;
+  /** Turns the raw text into a value; throws ConfigError with a message naming what is allowed. */
+  readonly parse: (raw: string) => ServerConfig[K];
+}
+
+function integer(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const text = raw.trim().replace(/_/g, '');
+    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(`must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function boolean(raw: string): boolean {
+  const text = raw.trim().toLowerCase();
+  if (text === 'true' || text === '1' || text === 'yes' || text === '') return true;
+  if (text === 'false' || text === '0' || text === 'no') return false;
+  throw new ConfigError('must be true or false');
+}
+
+function logLevel(raw: string): LogLevel {
+  const text = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return text as LogLevel;
+}
+
+function host(raw: string): string {
+  const text = raw.trim();
+  if (text === '' || /\s/.test(text)) throw new ConfigError('must be a host name or IP address');
+  return text;
+}
+
+/** Engine bounds mirrored here so that a bad value fails with the setting's own name. */
+const MAX_SLAB_BYTES = 4 * 1024 ** 3 - 64 * 1024;
+
+type AnySetting = { [K in keyof ServerConfig]: Setting<K> }[keyof ServerConfig];
+
+export const SETTINGS: readonly AnySetting[] = [
+  { key: 'port', env: 'PORT', flag: '--port', defaultValue: 7171, parse: integer(0, 65535), help: 'TCP port to listen on (0 = any free port)' },
+  { key: 'host', env: 'HOST', flag: '--host', defaultValue: '0.0.0.0', parse: host, help: 'address to bind' },
+  { key: 'maxKeys', env: 'MAX_KEYS', flag: '--max-keys', defaultValue: 5_000_000, parse: integer(1, 2 ** 28 - 1), help: 'most entries the cache holds; the least recently used is evicted past it' },
+  { key: 'maxBytes', env: 'MAX_BYTES', flag: '--max-bytes', defaultValue: 1_610_612_736, parse: integer(1, MAX_SLAB_BYTES), help: 'slab memory for keys, values and entry headers, reserved at startup (1.5 GiB)' },
+  { key: 'maxKeyBytes', env: 'MAX_KEY_BYTES', flag: '--max-key-bytes', defaultValue: 1024, parse: integer(1, 65_000), help: 'longest key, in UTF-8 bytes' },
+  { key: 'maxValueBytes', env: 'MAX_VALUE_BYTES', flag: '--max-value-bytes', defaultValue: 1_048_576, parse: integer(0, 512 * 1024 ** 2), help: 'longest value, in bytes (1 MiB)' },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', defaultValue: 'info', parse: logLevel, help: `pino log level: ${LOG_LEVELS.join(', ')}` },
+  { key: 'logRequests', env: 'LOG_REQUESTS', flag: '--log-requests', defaultValue: false, parse: boolean, help: 'log every request at info level (slows the server down)' },
+  { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', defaultValue: 5000, parse: integer(0, 600_000), help: 'on SIGTERM/SIGINT, how long to let in-flight requests finish before closing every socket' },
+];
+
+export const DEFAULT_CONFIG: ServerConfig = Object.freeze(
+  Object.fromEntries(SETTINGS.map((s) => [s.key, s.defaultValue])) as unknown as ServerConfig,
+);
+
+/** What the command line asked for besides settings. */
+export interface CommandLine {
+  readonly help: boolean;
+  readonly config: ServerConfig;
+}
+
+/**
+ * Reads settings from `env` and `argv` (flags only, without node and the
+ * script: `--port 8080`, `--port=8080`, a bare `--log-requests` means true).
+ * Throws ConfigError on an unknown flag or a bad value.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const byFlag = new Map(SETTINGS.map((s) => [s.flag, s] as const));
+  const fromFlags = new Map<string, string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const setting = byFlag.get(flag);
+    if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (try --help)`);
+    if (eq !== -1) {
+      fromFlags.set(setting.env, arg.slice(eq + 1));
+    } else if (setting.key === 'logRequests' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) {
+      fromFlags.set(setting.env, 'true');
+    } else {
+      const value = argv[++i];
+      if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+      fromFlags.set(setting.env, value);
+    }
+  }
+  return { help, config: resolveConfig(fromFlags, env) };
+}
+
+/** Builds a validated config from flag values (keyed by env name) over `env` over defaults. */
+export function resolveConfig(fromFlags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): ServerConfig {
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const flagValue = fromFlags.get(setting.env);
+    const raw = flagValue ?? env[setting.env];
+    if (raw === undefined) {
+      out[setting.key] = setting.defaultValue;
+      continue;
+    }
+    const source = flagValue !== undefined ? setting.flag : setting.env;
+    try {
+      out[setting.key] = setting.parse(raw);
+    } catch (error) {
+      const why = error instanceof ConfigError ? error.message : String(error);
+      throw new ConfigError(`invalid ${source}=${JSON.stringify(raw)}: ${why}`);
+    }
+  }
+  return Object.freeze(out) as unknown as ServerConfig;
+}
+
+/** Fills in defaults for an embedding caller and validates the result like the CLI would. */
+export function configFrom(partial: Partial<ServerConfig> = {}): ServerConfig {
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const value = partial[setting.key];
+    if (value === undefined) {
+      out[setting.key] = setting.defaultValue;
+      continue;
+    }
+    try {
+      out[setting.key] = setting.parse(String(value));
+    } catch (error) {
+      const why = error instanceof ConfigError ? error.message : String(error);
+      throw new ConfigError(`invalid option ${setting.key}=${JSON.stringify(value)}: ${why}`);
+    }
+  }
+  return Object.freeze(out) as unknown as ServerConfig;
+}
+
+/** The `--help` text: usage and every setting with its flag, variable and default. */
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => {
+    const name = `  ${s.flag} <value>`.padEnd(30);
+    return `${name}${s.env.padEnd(21)}default ${JSON.stringify(s.defaultValue)}\n${' '.repeat(30)}${s.help}`;
+  });
+  return [
+    'Usage: slabcache-server [flags]',
+    '',
+    'Runs the slabcache HTTP server. Each setting can be given as a flag or as an',
+    'environment variable; flags win. Sizes are in bytes.',
+    '',
+    `  ${'flag'.padEnd(28)}${'env'.padEnd(21)}`,
+    ...rows,
+    '  -h, --help                  print this help and exit',
+    '',
+  ].join('\n');
+}

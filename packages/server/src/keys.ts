@@ -1,0 +1,42 @@
+/**
+ * Where keys come from in a request, and the checks every key passes before
+ * it reaches the engine: present, a single value, non-empty, decodable, and
+ * within MAX_KEY_BYTES (413 otherwise, on every route, so a client learns
+ * about the limit whichever route it uses).
+ *
+ * Keys are plain strings to the cache: "__proto__" or "constructor" are
+ * ordinary keys (the query parser returns a null-prototype object, and the
+ * engine has no JS object per key at all).
+ */
+
+import { parse as parseQuery } from 'node:querystring';
+
+import { badRequest, keyTooLarge } from './errors.js';
+
+/** The `key` query parameter of `/get?key=...`; 400 when missing, empty or repeated. */
+export function keyFromQuery(query: string): string {
+  const key = parseQuery(query)['key'];
+  if (key === undefined) throw badRequest('missing_key', 'query parameter "key" is required, e.g. /get?key=foo');
+  if (Array.isArray(key)) throw badRequest('repeated_key', 'query parameter "key" must be given once');
+  if (key === '') throw badRequest('empty_key', 'key must not be empty');
+  return key;
+}
+
+/** The `:key` path segment of `/kv/:key`, percent-decoded; 400 when empty or badly encoded. */
+export function keyFromPath(segment: string | undefined): string {
+  if (segment === undefined || segment === '') throw badRequest('empty_key', 'key must not be empty');
+  if (segment.indexOf('%') === -1) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest('invalid_key', 'key is not valid percent-encoded UTF-8');
+  }
+}
+
+/** Throws 413 if `key` is longer than `maxKeyBytes` in UTF-8. */
+export function checkKeySize(key: string, maxKeyBytes: number): void {
+  // Every UTF-16 unit takes 1 to 3 UTF-8 bytes: measure only when the answer is not already known.
+  if (key.length * 3 <= maxKeyBytes) return;
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > maxKeyBytes) throw keyTooLarge(bytes, maxKeyBytes);
+}

@@ -1,0 +1,138 @@
+/**
+ * `createServer(options)`: the cache, its metrics and the HTTP app, with
+ * start/stop. Used by the CLI and by anyone embedding the server (tests do).
+ *
+ * stop() is the graceful-shutdown recipe of ../shared/notes/uws.md:
+ *   1. `app.shutdown()` closes the listen socket at once (new connections are
+ *      refused) and resolves when in-flight requests have been answered;
+ *      bounded by SHUTDOWN_TIMEOUT_MS so a stuck upload cannot hold it open;
+ *   2. `uws_instance.close()` then closes every remaining socket, including
+ *      idle keep-alive ones, which `shutdown()` leaves open (uWS would keep
+ *      the process alive ~10 s for them otherwise).
+ */
+
+import { SlabLruCache } from '@slabcache/engine';
+import type { Server } from 'hyper-express';
+
+import { buildApp, routeLabels } from './app.js';
+import { ConfigError, configFrom, type ServerConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
+import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { assertNativeUws } from './uws.js';
+
+export interface CreateServerOptions extends Partial<ServerConfig> {
+  /** A pino logger to use instead of a new one at `logLevel`. */
+  readonly logger?: Logger;
+}
+
+export interface SlabcacheServer {
+  readonly config: ServerConfig;
+  readonly cache: SlabLruCache;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  /** Listens on config.host:config.port; resolves with the bound port (useful with port 0). */
+  start(): Promise<number>;
+  /** Graceful stop (see the file comment). Safe to call twice. */
+  stop(): Promise<void>;
+  /** The bound port; throws before start(). */
+  readonly port: number;
+}
+
+/**
+ * Validates `options` (ConfigError on a bad value, like the CLI), reserves
+ * the cache memory and builds the app. Nothing listens until start().
+ */
+export function createServer(options: CreateServerOptions = {}): SlabcacheServer {
+  const { logger: givenLogger, ...settings } = options;
+  const config = configFrom(settings);
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const cache = createCache(config);
+  const context: RouteContext = { cache, config, startedAt: Date.now() };
+  const routes = routeTable(context);
+  const metrics = new ServerMetrics(cache, routeLabels(routes));
+  context.metrics = metrics;
+  const app = buildApp({ config, logger, metrics, routes });
+
+  let port: number | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    config,
+    cache,
+    logger,
+    metrics,
+    get port(): number {
+      if (port === undefined) throw new Error('server is not listening');
+      return port;
+    },
+    async start(): Promise<number> {
+      const addon = assertNativeUws();
+      try {
+        await app.listen(config.port, config.host);
+      } catch (error) {
+        // hyper-express rejects with a string when uWS hands back no socket.
+        throw new Error(`cannot listen on ${config.host}:${config.port}: ${String(error)}`);
+      }
+      port = app.port;
+      logger.info(
+        {
+          host: config.host,
+          port,
+          maxKeys: config.maxKeys,
+          maxBytes: config.maxBytes,
+          maxKeyBytes: config.maxKeyBytes,
+          maxValueBytes: config.maxValueBytes,
+          maxPutBodyBytes: putBodyLimit(config),
+          uws: addon,
+        },
+        'listening',
+      );
+      return port;
+    },
+    stop(): Promise<void> {
+      stopping ??= shutDown(app, config.shutdownTimeoutMs, logger);
+      return stopping;
+    },
+  };
+}
+
+function createCache(config: ServerConfig): SlabLruCache {
+  try {
+    return new SlabLruCache({
+      maxKeys: config.maxKeys,
+      maxBytes: config.maxBytes,
+      maxKeyBytes: config.maxKeyBytes,
+      // Room for the content-type header kept in front of each value (storedValue.ts).
+      maxValueBytes: config.maxValueBytes + VALUE_HEADER_MAX_BYTES,
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES: ${why}`);
+  }
+}
+
+async function shutDown(app: Server, timeoutMs: number, logger: Logger): Promise<void> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    app.shutdown().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!drained) {
+    app.close(); // the listen socket, in case shutdown() was still waiting to close it
+    logger.warn({ timeoutMs }, 'in-flight requests still running at the shutdown timeout; closing their sockets');
+  }
+  try {
+    // Not in uWS's type declarations, but present in the native addon (uws.md).
+    (app.uws_instance as unknown as { close(): void }).close();
+  } catch (error) {
+    // An abort callback failing while sockets close must not turn a stop into a crash.
+    logger.warn({ err: error }, 'error while closing sockets');
+  }
+  logger.info({ ms: Date.now() - started }, 'stopped');
+}
