@@ -178,19 +178,17 @@ export function configFrom(partial: Partial<ServerConfig> = {}): ServerConfig {
 
 /** The `--help` text: usage and every setting with its flag, variable and default. */
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => {
-    const name = `  ${s.flag} <value>`.padEnd(30);
-    return `${name}${s.env.padEnd(21)}default ${JSON.stringify(s.defaultValue)}\n${' '.repeat(30)}${s.help}`;
-  });
+  const rows = SETTINGS.map((s) => `  ${s.flag} <value>  (env ${s.env}, default ${JSON.stringify(s.defaultValue)})\n      ${s.help}`);
   return [
     'Usage: slabcache-server [flags]',
     '',
-    'Runs the slabcache HTTP server. Each setting can be given as a flag or as an',
-    'environment variable; flags win. Sizes are in bytes.',
+    'Runs the slabcache HTTP server. Each setting can be given as a flag',
+    '(--port 8080 or --port=8080) or as an environment variable; flags win.',
+    'Sizes are in bytes.',
     '',
-    `  ${'flag'.padEnd(28)}${'env'.padEnd(21)}`,
     ...rows,
-    '  -h, --help                  print this help and exit',
+    '  -h, --help',
+    '      print this help and exit',
     '',
   ].join('\n');
 }
