@@ -56,7 +56,9 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     if (reply.status !== 200) res.status(reply.status);
     if (reply.contentType !== undefined) res.header('content-type', reply.contentType);
     if (reply.headers !== undefined) for (const name in reply.headers) res.header(name, reply.headers[name] as string);
-    res.send(reply.body);
+    // uWS 20.30 leaves a HEAD reply (endWithoutBody with a length) unfinished, which breaks the
+    // next request on the connection; closing the connection after HEAD keeps clients safe.
+    res.send(reply.body, req.method === 'HEAD');
     const seconds = (performance.now() - started) / 1000;
     metrics.observe(index, reply.status, seconds);
     if (logRequests) {
