@@ -117,6 +117,8 @@ export interface LoadtestResults {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
+  /** 1, 5 and 15 minute load averages when the run ended (the start is in `machine`). */
+  loadAverageAtEnd?: number[];
   http?: HttpComparison;
   redis?: RedisResult[];
   micro?: MicroSuite;

@@ -9,7 +9,8 @@
  *   --preset full   sizes 1M,5M, 3 rounds × 8 s per route and server: about
  *                   18-20 min on 2 cores (most of it is filling the baseline to
  *                   5M keys through Express at ~9k sets/s)
- *   --preset smoke  tiny pools, 1 round × 2 s: about 40 s, numbers meaningless
+ *   --preset quick  100k keys, 2 rounds × 5 s: about 3 min; a preliminary look
+ *   --preset smoke  tiny pools, 1 round × 2 s: about 30 s, numbers meaningless
  *   Any compare option (--sizes, --rounds, --duration, ...) overrides the preset;
  *   also --redis-requests, --micro-keys, --micro-max-time, --skip http,redis,micro,
  *   --out-dir DIR (default: reports/), --render-only RESULTS.json (re-render only).
@@ -19,7 +20,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -44,6 +45,16 @@ const PRESETS = {
     'redis-requests': '500k',
     'micro-keys': '1M',
     'micro-max-time': '2',
+  },
+  quick: {
+    sizes: '100k',
+    rounds: '2',
+    duration: '5',
+    'max-keys': '5M',
+    'max-bytes': String(1.5 * 1024 ** 3),
+    'redis-requests': '100k',
+    'micro-keys': '100k',
+    'micro-max-time': '1',
   },
   smoke: {
     sizes: '2000',
@@ -152,6 +163,7 @@ async function main(): Promise<void> {
     results.http = await runComparison(config, (line) => console.log(line));
   }
   results.finishedAt = new Date().toISOString();
+  results.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
 
   const written = writeReport(results, outDir);
   console.log(`\nreport: ${written.markdown}\ncharts: ${written.charts.join(', ')}\nresults: ${written.results}`);

@@ -60,14 +60,19 @@ function perKeyBytes(memory: MemorySample, idle: MemorySample | undefined, keys:
 export function renderMarkdown(results: LoadtestResults, charts: readonly ChartFile[]): string {
   const m = results.machine;
   const out: string[] = [];
-  const preliminary = results.kind !== 'full' || m.loadAverage[0]! > 0.5;
   out.push(`# slabcache load test report (${results.kind})`, '');
   out.push(`Generated ${results.finishedAt} (started ${results.startedAt}) by \`${results.command}\`.`, '');
-  if (preliminary) {
+  // Before the run, anything above half a core of load is someone else's work.
+  const busy = (m.loadAverage[0] ?? 0) > 0.5;
+  if (results.kind === 'smoke') {
+    out.push('> **Smoke run:** tiny pools and a few seconds per driver, to prove the tooling works. These numbers are not benchmarks.', '');
+  } else if (results.kind !== 'full' || busy) {
+    const why = [
+      results.kind !== 'full' ? `a short "${results.kind}" run, not the full one (\`pnpm --filter @slabcache/loadtest report\`)` : '',
+      busy ? `the machine was not idle when it started (load average ${m.loadAverage.join(' / ')})` : '',
+    ].filter((w) => w !== '');
     out.push(
-      results.kind === 'full'
-        ? `> **Preliminary:** the machine was not idle when this run started (load average ${m.loadAverage.join(' / ')}), so the absolute numbers are noisy; the ratios come from paired, alternating rounds and are the part to read.`
-        : '> **Smoke run:** tiny pools and a few seconds per driver, to prove the tooling works. These numbers are not benchmarks.',
+      `> **Preliminary:** ${why.join('; and ')}. Absolute numbers are noisy; the ratios come from paired, alternating rounds and are the part to read.`,
       '',
     );
   }
@@ -80,7 +85,7 @@ export function renderMarkdown(results: LoadtestResults, charts: readonly ChartF
         ['CPU', `${m.cpuModel}, ${m.cores} cores (servers and load generators share them)`],
         ['memory', `${m.memoryGiB} GiB (${m.freeMemoryGiB} GiB free at start)`],
         ['kernel / Node', `${m.kernel} / ${m.node}`],
-        ['load average at start', m.loadAverage.join(' / ')],
+        ['load average (1/5/15 min)', `${m.loadAverage.join(' / ')} at start${results.loadAverageAtEnd ? `, ${results.loadAverageAtEnd.join(' / ')} at end (includes this run's own load)` : ''}`],
         ['tools', Object.entries(m.tools).map(([k, v]) => `${k}: ${v}`).join('; ')],
         ['network', 'loopback only (127.0.0.1)'],
       ],
