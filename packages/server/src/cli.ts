@@ -8,25 +8,30 @@
  * exits at once with 1.
  */
 
-import { ConfigError, helpText, parseCommandLine } from './config.js';
+import { ConfigError, helpText, parseCommandLine, type CommandLine } from './config.js';
 import { createLogger } from './logger.js';
 import { createServer, type SlabcacheServer } from './server.js';
 
 async function main(): Promise<void> {
+  let commandLine: CommandLine;
+  try {
+    commandLine = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (error) {
+    return exitOnConfigError(error);
+  }
+  const { help, config } = commandLine;
+  if (help) {
+    process.stdout.write(helpText());
+    return;
+  }
+  const logger = createLogger(config.logLevel);
   let server: SlabcacheServer;
   try {
-    const { help, config } = parseCommandLine(process.argv.slice(2), process.env);
-    if (help) {
-      process.stdout.write(helpText());
-      return;
-    }
-    server = createServer({ ...config, logger: createLogger(config.logLevel) });
+    server = createServer({ ...config, logger });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`slabcache-server: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    if (error instanceof ConfigError) return exitOnConfigError(error);
+    logger.fatal({ err: error }, 'cannot start');
+    process.exit(1);
   }
 
   let signalled = false;
@@ -54,6 +59,12 @@ async function main(): Promise<void> {
     server.logger.fatal({ err: error }, 'cannot start');
     process.exit(1);
   }
+}
+
+function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`slabcache-server: ${error.message}\n`);
+  process.exit(2);
 }
 
 main().catch((error: unknown) => {

@@ -3,9 +3,10 @@
  * start/stop. Used by the CLI and by anyone embedding the server (tests do).
  *
  * stop() is the graceful-shutdown recipe of ../shared/notes/uws.md:
- *   1. `app.shutdown()` closes the listen socket at once (new connections are
- *      refused) and resolves when in-flight requests have been answered;
- *      bounded by SHUTDOWN_TIMEOUT_MS so a stuck upload cannot hold it open;
+ *   1. `app.shutdown()` resolves when in-flight requests have been answered
+ *      (bounded by SHUTDOWN_TIMEOUT_MS, so a stuck upload cannot hold it
+ *      open); `app.close()` right after it closes the listen socket at once,
+ *      so new connections are refused rather than accepted and dropped;
  *   2. `uws_instance.close()` then closes every remaining socket, including
  *      idle keep-alive ones, which `shutdown()` leaves open (uWS would keep
  *      the process alive ~10 s for them otherwise).
@@ -41,10 +42,13 @@ export interface SlabcacheServer {
 }
 
 /**
- * Validates `options` (ConfigError on a bad value, like the CLI), reserves
- * the cache memory and builds the app. Nothing listens until start().
+ * Checks that the native uWS addon is loaded (throws otherwise), validates
+ * `options` (ConfigError on a bad value, like the CLI), reserves the cache
+ * memory and builds the app. Nothing listens until start().
  */
 export function createServer(options: CreateServerOptions = {}): SlabcacheServer {
+  // First: the JS fallback would otherwise fail later with a confusing error (or run slowly).
+  const addon = assertNativeUws();
   const { logger: givenLogger, ...settings } = options;
   const config = configFrom(settings);
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -68,7 +72,6 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       return port;
     },
     async start(): Promise<number> {
-      const addon = assertNativeUws();
       try {
         await app.listen(config.port, config.host);
       } catch (error) {
@@ -116,15 +119,22 @@ function createCache(config: ServerConfig): SlabLruCache {
 async function shutDown(app: Server, timeoutMs: number, logger: Logger): Promise<void> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
+  // shutdown() first, so that requests arriving on open keep-alive connections are turned
+  // away; then close the listen socket now (shutdown() alone keeps it open until the
+  // in-flight requests are done, and new connections would be accepted and dropped).
+  const inFlightDone = app.shutdown();
+  app.close();
   const drained = await Promise.race([
-    app.shutdown().then(() => true),
+    inFlightDone.then(() => true),
     new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     }),
   ]);
   clearTimeout(timer);
+  // The last reply may have completed inside a uWS cork callback, and this continuation can
+  // run before uWS uncorks and writes it; closing now would drop it. Let that callback end.
+  await new Promise((resolve) => setImmediate(resolve));
   if (!drained) {
-    app.close(); // the listen socket, in case shutdown() was still waiting to close it
     logger.warn({ timeoutMs }, 'in-flight requests still running at the shutdown timeout; closing their sockets');
   }
   try {

@@ -35,6 +35,7 @@ export function request(base: string, method: string, path: string, options: Req
     const req = http.request(
       { host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers, agent: options.agent ?? false },
       (res) => {
+        const socket = res.socket; // read now: a keep-alive agent takes it back after 'end'
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -47,7 +48,7 @@ export function request(base: string, method: string, path: string, options: Req
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text, json, socket: res.socket });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text, json, socket });
         });
       },
     );
