@@ -46,6 +46,7 @@ import {
   META_ITEMS,
   META_SWEEP_CURSOR,
   META_TTL_IN_USE,
+  META_WALK_ACTIVE,
   NIL,
   resetState,
   STAT_BYTES,
@@ -70,14 +71,24 @@ import {
   type Views,
   ENTRY_WORDS,
   E_HASH,
-  E_NEXT,
   E_REF,
 } from './layout.js';
+import { CacheLock } from './lock.js';
 import { LruList } from './lru.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
 import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.js';
 import { Slabs } from './slabs.js';
 import { collectStats, type CacheStats } from './stats.js';
+
+/** Receives one entry of a snapshot walk: its key and value as ranges of the arena. */
+export type WalkVisitor = (
+  arena: Buffer,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+  expiresAt: number,
+) => void;
 
 export interface SetOptions {
   /** Time to live in ms for this entry; 0 = never expires. Default: the cache's `ttl` option. */
@@ -120,6 +131,9 @@ export class SlabLruCache {
   readonly #entries: EntryTable;
   readonly #lru: LruList;
   readonly #slabs: Slabs;
+  readonly #lock: CacheLock;
+  /** True once the cache may be shared (its handle was taken, or it was attached): then every operation locks. */
+  #locking: boolean;
 
   /** Length of the key currently in `#keys.bytes`; read by `#matchesKey`. */
   #keyLen = 0;
@@ -148,7 +162,9 @@ export class SlabLruCache {
     this.#keys = new KeyEncoder(this.#options.maxKeyBytes);
     this.#index = new HashIndex(this.#v, this.#geometry);
     this.#entries = new EntryTable(this.#v);
-    this.#lru = new LruList(this.#v);
+    this.#lru = new LruList(this.#v, this.#geometry.sentinel);
+    this.#lock = new CacheLock(this.#v.metaI32, this.#options.lockTimeoutMs);
+    this.#locking = attach !== undefined;
     this.#slabs = new Slabs(this.#v, this.#classes, this.#geometry);
   }
 
@@ -160,8 +176,13 @@ export class SlabLruCache {
     return new SlabLruCache(new AttachRequest(handle) as unknown as CacheOptions);
   }
 
-  /** The shared buffers and options of this cache: structured-clonable, for `postMessage`. */
+  /**
+   * The shared buffers and options of this cache: structured-clonable, for
+   * `postMessage`. Taking the handle switches this instance to locked
+   * operation, since another thread may now attach.
+   */
   get handle(): CacheHandle {
+    this.#locking = true;
     return this.#handle;
   }
 
@@ -187,6 +208,10 @@ export class SlabLruCache {
    * maxKeyBytes/maxValueBytes); then nothing has changed.
    */
   set(key: Key, value: Value, options?: SetOptions): this {
+    return this.#locking ? this.#locked(this.#set, key, value, options) : this.#set(key, value, options);
+  }
+
+  #set(key: Key, value: Value, options?: SetOptions): this {
     const v = this.#v;
     v.stats[STAT_CMD_SET]++;
     let keyLen: number;
@@ -246,12 +271,20 @@ export class SlabLruCache {
 
   /** The value as a string (UTF-8 decoded), making the entry most recent; undefined if absent or expired. */
   get(key: Key): string | undefined {
+    return this.#locking ? this.#locked(this.#get, key) : this.#get(key);
+  }
+
+  #get(key: Key): string | undefined {
     const id = this.#lookupForGet(key);
     return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
   }
 
   /** The value as a fresh Buffer (a copy, safe to keep), making the entry most recent; undefined if absent or expired. */
   getBytes(key: Key): Buffer | undefined {
+    return this.#locking ? this.#locked(this.#getBytes, key) : this.#getBytes(key);
+  }
+
+  #getBytes(key: Key): Buffer | undefined {
     const id = this.#lookupForGet(key);
     if (id === NIL) return undefined;
     return this.#copyValue(this.#v.entry[id * ENTRY_WORDS + E_REF]);
@@ -259,6 +292,10 @@ export class SlabLruCache {
 
   /** Like `get`, without changing recency or the hit/miss counters. */
   peek(key: Key): string | undefined {
+    return this.#locking ? this.#locked(this.#peek, key) : this.#peek(key);
+  }
+
+  #peek(key: Key): string | undefined {
     this.#v.stats[STAT_CMD_PEEK]++;
     const id = this.#lookupLive(key);
     return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
@@ -266,6 +303,10 @@ export class SlabLruCache {
 
   /** Like `getBytes`, without changing recency or the hit/miss counters. */
   peekBytes(key: Key): Buffer | undefined {
+    return this.#locking ? this.#locked(this.#peekBytes, key) : this.#peekBytes(key);
+  }
+
+  #peekBytes(key: Key): Buffer | undefined {
     this.#v.stats[STAT_CMD_PEEK]++;
     const id = this.#lookupLive(key);
     if (id === NIL) return undefined;
@@ -274,12 +315,20 @@ export class SlabLruCache {
 
   /** True when `key` holds a live (unexpired) entry. Does not change recency. */
   has(key: Key): boolean {
+    return this.#locking ? this.#locked(this.#has, key) : this.#has(key);
+  }
+
+  #has(key: Key): boolean {
     this.#v.stats[STAT_CMD_HAS]++;
     return this.#lookupLive(key) !== NIL;
   }
 
   /** Removes `key`. True if a live entry was removed. */
   delete(key: Key): boolean {
+    return this.#locking ? this.#locked(this.#delete, key) : this.#delete(key);
+  }
+
+  #delete(key: Key): boolean {
     const v = this.#v;
     const slot = this.#findSlot(key);
     if (slot === NOT_FOUND) {
@@ -302,6 +351,10 @@ export class SlabLruCache {
    * absent or expired (lru-cache's `getRemainingTTL`).
    */
   getRemainingTTL(key: Key): number {
+    return this.#locking ? this.#locked(this.#getRemainingTTL, key) : this.#getRemainingTTL(key);
+  }
+
+  #getRemainingTTL(key: Key): number {
     const id = this.#lookupLive(key);
     if (id === NIL) return 0;
     const expiry = this.#v.metaU32[META_TTL_IN_USE] === 0 ? 0 : this.#v.expiry[id];
@@ -314,21 +367,32 @@ export class SlabLruCache {
    * cache while iterating.
    */
   *keys(): Generator<string> {
+    if (this.#locking) {
+      yield* this.#locked(() => Array.from(this.#idsByRecency(), (id) => this.#keyString(id)), undefined);
+      return;
+    }
     for (const id of this.#idsByRecency()) yield this.#keyString(id);
   }
 
   /** [key, value] pairs from most to least recently used, as strings. Same rules as `keys()`. */
   *entries(): Generator<[string, string]> {
-    for (const id of this.#idsByRecency()) {
-      yield [this.#keyString(id), this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF])];
+    if (this.#locking) {
+      yield* this.#locked(() => Array.from(this.#idsByRecency(), (id) => this.#entryPair(id)), undefined);
+      return;
     }
+    for (const id of this.#idsByRecency()) yield this.#entryPair(id);
+  }
+
+  #entryPair(id: EntryId): [string, string] {
+    return [this.#keyString(id), this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF])];
   }
 
   *#idsByRecency(): Generator<EntryId> {
     const now = Date.now();
     const ttlInUse = this.#v.metaU32[META_TTL_IN_USE] !== 0;
-    for (let id = this.#lru.head; id !== NIL; id = this.#v.entry[id * ENTRY_WORDS + E_NEXT] as EntryId) {
-      if (!ttlInUse || !this.#expiredAt(id, now)) yield id;
+    const sentinel = this.#lru.sentinel;
+    for (let id = this.#lru.head; id !== NIL; id = this.#lru.lessRecent(id)) {
+      if (id !== sentinel && (!ttlInUse || !this.#expiredAt(id, now))) yield id;
     }
   }
 
@@ -339,6 +403,10 @@ export class SlabLruCache {
 
   /** Removes every expired entry now. Returns true if any was removed. */
   purgeStale(): boolean {
+    return this.#locking ? this.#locked(this.#purgeStale, undefined) : this.#purgeStale();
+  }
+
+  #purgeStale(): boolean {
     if (this.#v.metaU32[META_TTL_IN_USE] === 0) return false;
     let removed = false;
     const now = Date.now();
@@ -353,6 +421,10 @@ export class SlabLruCache {
 
   /** Removes every entry. Memory stays reserved (and resident where it was touched) for reuse. */
   clear(): void {
+    return this.#locking ? this.#locked(this.#clear, undefined) : this.#clear();
+  }
+
+  #clear(): void {
     resetState(this.#v, this.#geometry);
     this.#index.clear();
     this.#v.stats[STAT_BYTES] = 0;
@@ -361,6 +433,10 @@ export class SlabLruCache {
 
   /** Counters and memory use, with memcached's names (see stats.ts). */
   stats(): CacheStats {
+    return this.#locking ? this.#locked(this.#stats, undefined) : this.#stats();
+  }
+
+  #stats(): CacheStats {
     return collectStats(this.#v, this.#classes, this.#geometry, this.#slabs.pagesTouched());
   }
 
@@ -520,7 +596,7 @@ export class SlabLruCache {
 
   /** Evicts the least recently used entry (an expired one counts as reclaimed instead). */
   #evictTail(cause: EvictionCause): void {
-    const id = this.#lru.tail;
+    const id = this.#lru.leastRecent();
     const why = this.#isExpired(id) ? Removal.Expired : Removal.Evicted;
     this.#remove(id, this.#index.slotOfId(id), why, cause);
   }
@@ -540,7 +616,7 @@ export class SlabLruCache {
         this.#slabs.releasePage(this.#slabs.reclaimableClass(), this.#relocate);
         continue;
       }
-      if (this.#lru.tail === NIL) throw new Error('internal error: slab memory exhausted with no entry to evict');
+      if (this.#lru.leastRecent() === NIL) throw new Error('internal error: slab memory exhausted with no entry to evict');
       this.#evictTail(EvictionCause.Bytes);
     }
   }
@@ -552,6 +628,75 @@ export class SlabLruCache {
     const slot = this.#index.findSlot(hash, (id) => v.entry[id * ENTRY_WORDS + E_REF] === from);
     v.entry[(this.#index.idAt(slot)) * ENTRY_WORDS + E_REF] = to;
   };
+
+  /* ---- snapshot walk (see lru.ts, the walk sentinel) ---- */
+
+  /**
+   * @internal Starts a walk over the entries from least to most recent, for a
+   * snapshot taken over many event-loop turns while the cache keeps serving.
+   * Throws if a walk is already running on this cache.
+   */
+  beginWalk(): void {
+    this.#exclusive(() => {
+      if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) throw new Error('a snapshot walk is already running on this cache');
+      this.#lru.pushTail(this.#lru.sentinel);
+      this.#v.metaU32[META_WALK_ACTIVE] = 1;
+    });
+  }
+
+  /**
+   * @internal Visits up to `max` more entries, each one more recent than the
+   * last, and returns false once the walk has reached the most recent entry
+   * (or the cache was cleared). Entries set or read during the walk move ahead
+   * of the cursor and are visited (again) later; entries deleted behind it are
+   * not taken back. `visit` sees the arena, its offsets and the absolute expiry
+   * (0 = none); it runs under the lock and must not call the cache.
+   */
+  walkStep(max: number, visit: WalkVisitor): boolean {
+    return this.#exclusive(() => {
+      const v = this.#v;
+      if (v.metaU32[META_WALK_ACTIVE] === 0) return false;
+      const sentinel = this.#lru.sentinel;
+      const now = Date.now();
+      const ttlInUse = v.metaU32[META_TTL_IN_USE] !== 0;
+      for (let n = 0; n < max; n++) {
+        const id = this.#lru.moreRecent(sentinel);
+        if (id === NIL) return false;
+        this.#lru.moveBefore(sentinel, id);
+        const expiry = ttlInUse ? v.expiry[id] : 0;
+        if (expiry !== 0 && expiry <= now) continue;
+        const ref = v.entry[id * ENTRY_WORDS + E_REF];
+        const keyStart = keyOffset(ref);
+        const keyLen = chunkKeyLen(v, ref);
+        visit(v.arenaBytes, keyStart, keyLen, keyStart + keyLen, chunkValueLen(v, ref), expiry);
+      }
+      return true;
+    });
+  }
+
+  /** @internal Ends a walk: takes the cursor out of the LRU list. */
+  endWalk(): void {
+    this.#exclusive(() => {
+      if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return;
+      this.#lru.unlink(this.#lru.sentinel);
+      this.#v.metaU32[META_WALK_ACTIVE] = 0;
+    });
+  }
+
+  /** Runs `fn` under the lock when the cache is shared. */
+  #exclusive<R>(fn: () => R): R {
+    return this.#locking ? this.#locked(fn, undefined) : fn();
+  }
+
+  /** Runs `op` holding the cache lock (for caches shared between threads). */
+  #locked<A, B, C, R>(op: (this: SlabLruCache, a: A, b: B, c: C) => R, a: A, b?: B, c?: C): R {
+    this.#lock.acquire();
+    try {
+      return op.call(this, a, b as B, c as C);
+    } finally {
+      this.#lock.release();
+    }
+  }
 
   /** @internal For tests and the invariant checker only: the raw state. */
   static unsafeInternals(cache: SlabLruCache): CacheInternals {

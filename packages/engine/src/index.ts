@@ -3,7 +3,8 @@
  * SharedArrayBuffer slabs. See README.md.
  */
 
-export { SlabLruCache, type SetOptions } from './cache.js';
+export { SlabLruCache, type SetOptions, type WalkVisitor } from './cache.js';
+export { LockTimeoutError } from './lock.js';
 export { CacheLimitError, type CacheErrorCode, type LimitName } from './errors.js';
 export type { Key, Value } from './keys.js';
 export type { CacheHandle } from './layout.js';

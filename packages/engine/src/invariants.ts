@@ -56,6 +56,12 @@ export function checkInvariants(cache: SlabLruCache): void {
   let count = 0;
   let prev = NIL;
   for (let id = v.metaU32[META_LRU_HEAD]; id !== NIL; id = v.entry[id * ENTRY_WORDS + E_NEXT]) {
+    if (id === g.sentinel) {
+      // The snapshot walk's cursor: linked, but not an entry.
+      if (v.entry[id * ENTRY_WORDS + E_PREV] !== prev) fail(`sentinel's prev is wrong`);
+      prev = id;
+      continue;
+    }
     if (id >= highWater) fail(`LRU reaches id ${id} beyond the high-water mark ${highWater}`);
     if (seen[id]) fail(`LRU visits id ${id} twice (cycle)`);
     seen[id] = 1;

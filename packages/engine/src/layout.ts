@@ -9,7 +9,8 @@
  *
  *   meta      control words (u32, word index META_*) then counters (f64,
  *             index STAT_*), 1 KiB in all.
- *   entries   a 16-byte record per entry id (maxKeys of them), then an f64
+ *   entries   a 16-byte record per entry id (maxKeys of them, plus the walk
+ *             sentinel's), then an f64
  *             expiry per entry id (see ENTRY RECORD below). One record is
  *             one cache-line access for everything a lookup and an LRU bump
  *             need about the entry itself.
@@ -75,6 +76,10 @@ export const META_SWEEP_CURSOR = 11;
 export const META_HASH_SEED = 12;
 /** Number of size classes that hold at least one page's worth of free chunks. */
 export const META_RECLAIMABLE = 13;
+/** threadId + 1 of the lock's last holder (diagnostics for lock timeouts). */
+export const META_LOCK_OWNER = 14;
+/** 1 while a snapshot walk has the sentinel linked into the LRU list. */
+export const META_WALK_ACTIVE = 15;
 export const META_WORDS = 32;
 
 /* ---- meta: counters (f64 index), memcached's names in stats.ts ---- */
@@ -133,6 +138,11 @@ export interface Geometry {
   readonly indexCapacity: number;
   /** Bits of an index slot that hold id + 1. */
   readonly idBits: number;
+  /**
+   * The id of the walk sentinel, one record past the last entry id: a node the
+   * snapshot walker keeps in the LRU list as its cursor (see lru.ts).
+   */
+  readonly sentinel: number;
 }
 
 /** The index stays at most 70% full when the cache holds maxKeys entries. */
@@ -146,6 +156,7 @@ export function geometryOf(options: ResolvedOptions): Geometry {
     pageBytes: options.pageBytes,
     indexCapacity,
     idBits: Math.ceil(Math.log2(options.maxKeys + 1)),
+    sentinel: options.maxKeys,
   };
 }
 
@@ -191,7 +202,7 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
     layoutVersion: LAYOUT_VERSION,
     options,
     meta: new SharedArrayBuffer(META_BYTES),
-    entries: new SharedArrayBuffer(g.maxKeys * (ENTRY_WORDS * 4 + 8)),
+    entries: new SharedArrayBuffer((g.maxKeys + 1) * (ENTRY_WORDS * 4 + 8)),
     index: new SharedArrayBuffer(g.indexCapacity * 4),
     slabMeta: new SharedArrayBuffer(slabMetaBytes(g.maxPages)),
     arena: new SharedArrayBuffer(g.maxPages * g.pageBytes),
@@ -215,6 +226,7 @@ export function resetState(v: Views, g: Geometry): void {
   v.metaU32[META_PAGE_FREE] = NIL;
   v.metaU32[META_SWEEP_CURSOR] = 0;
   v.metaU32[META_RECLAIMABLE] = 0;
+  v.metaU32[META_WALK_ACTIVE] = 0;
   v.pageClass.fill(NO_CLASS, 0, g.maxPages);
   v.classPartialHead.fill(NIL);
   v.classPages.fill(0);
@@ -228,7 +240,7 @@ export function createViews(handle: CacheHandle): Views {
     throw new TypeError(`cache handle has layout version ${handle.layoutVersion}, expected ${LAYOUT_VERSION}`);
   }
   const g = geometryOf(handle.options);
-  const n = g.maxKeys;
+  const n = g.maxKeys + 1;
   const p = g.maxPages;
   const e = handle.entries;
   const s = handle.slabMeta;

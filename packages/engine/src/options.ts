@@ -48,6 +48,12 @@ export interface CacheOptions {
    * key and value limits allow. Default 1 MiB (1,048,576), at least 4 KiB.
    */
   pageBytes?: number;
+  /**
+   * Longest wait, in ms, for the lock of a cache shared between threads before
+   * an operation fails with LockTimeoutError (a thread may have died holding
+   * it). Default 5,000.
+   */
+  lockTimeoutMs?: number;
 }
 
 /** Options after defaults and derivations: what a cache (or a handle) is built from. */
@@ -59,6 +65,7 @@ export interface ResolvedOptions {
   readonly ttl: number;
   readonly growthFactor: number;
   readonly pageBytes: number;
+  readonly lockTimeoutMs: number;
 }
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
@@ -69,6 +76,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   ttl: 0,
   growthFactor: 1.125,
   pageBytes: MIB,
+  lockTimeoutMs: 5000,
 });
 
 /** Bytes of the header that precedes every entry's key in its slab chunk (see chunk.ts). */
@@ -131,7 +139,8 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
         `raise maxBytes or lower maxValueBytes/maxKeyBytes/pageBytes`,
     );
   }
-  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes });
+  const lockTimeoutMs = checkInteger('lockTimeoutMs', pick('lockTimeoutMs'), 1, 2 ** 31 - 1);
+  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes, lockTimeoutMs });
 }
 
 function roundUp(n: number, multiple: number): number {

@@ -1,0 +1,38 @@
+/**
+ * One thread of the multi-thread stress test: attaches to the shared cache and
+ * runs seeded random operations. Every value it writes names its key and
+ * carries a checksum, so any value read back can be checked whole: a value
+ * that belongs to another key, or is cut or mixed from two writes, is a torn
+ * read.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SlabLruCache } from '../../src/index.js';
+import { makeRng, randInt } from './rng.js';
+import { checkValue, makeValue } from './values.js';
+
+const { handle, seed, ops, keySpace } = workerData;
+const cache = SlabLruCache.attach(handle);
+const rng = makeRng(seed);
+const errors: string[] = [];
+let reads = 0;
+let hits = 0;
+for (let i = 0; i < ops; i++) {
+  const key = `k${randInt(rng, keySpace)}`;
+  const r = rng();
+  if (r < 0.45) {
+    cache.set(key, makeValue(key, seed, i, randInt(rng, 1200)));
+  } else if (r < 0.9) {
+    reads++;
+    const value = rng() < 0.5 ? cache.get(key) : cache.getBytes(key)?.toString('utf8');
+    if (value !== undefined) {
+      hits++;
+      const problem = checkValue(key, value);
+      if (problem && errors.length < 10) errors.push(problem);
+    }
+  } else if (r < 0.97) {
+    cache.delete(key);
+  } else {
+    cache.has(key);
+  }
+}
+parentPort!.postMessage({ errors, reads, hits });
