@@ -18,7 +18,7 @@ export interface HttpResult {
 }
 
 export interface RequestOptions {
-  readonly body?: string | Buffer;
+  readonly body?: string | Buffer | undefined;
   readonly headers?: Record<string, string>;
   readonly agent?: http.Agent;
   /** Send the body with Transfer-Encoding: chunked, in pieces of this many bytes. */
