@@ -32,9 +32,16 @@ IMAGE=slabcache-server:ci-test
 BASE_IMAGE=local/node:20-bookworm-slim
 SUITE=bookworm
 CACHE_DIR="${SLABCACHE_CI_CACHE:-/var/cache/slabcache-ci}"
-# Overlay2 wants a real filesystem under the data root; /var/tmp is one even
-# where /tmp is a tmpfs.
 WORK="$(mktemp -d /var/tmp/slabcache-docker-ci.XXXXXX)"
+# dockerd's data (base image, build layers with the pnpm store: ~40k files,
+# ~0.7 GB) goes on a tmpfs when the machine has the memory: the build runs
+# faster and cleanup is an unmount instead of a ~50 s `rm -rf` on a busy disk.
+# overlay2 works on tmpfs. Otherwise it stays on /var/tmp's disk.
+WORK_ON_TMPFS=
+if [ "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)" -ge $((4 * 1024 * 1024)) ] \
+   && mount -t tmpfs -o size=3g,mode=0700 slabcache-docker-ci "$WORK" 2>/dev/null; then
+  WORK_ON_TMPFS=1
+fi
 export DOCKER_HOST="unix://$WORK/docker.sock"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -53,25 +60,31 @@ DOCKERD_PID=
 CONTAINER=
 STARTUP_SECONDS=
 cleaned=
+# Alive and not a zombie: an exited child stays visible to `kill -0` until waited for.
+is_running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 cleanup() {
   [ -n "$cleaned" ] && return 0
   cleaned=1
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
-  if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+  if [ -n "$DOCKERD_PID" ] && is_running "$DOCKERD_PID"; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
     # dockerd stops its containerd and shims; give it 20 s before forcing.
-    for _ in $(seq 40); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 40); do is_running "$DOCKERD_PID" || break; sleep 0.5; done
     kill -KILL "$DOCKERD_PID" 2>/dev/null || true
     wait "$DOCKERD_PID" 2>/dev/null || true
   fi
-  # Overlay or shm mounts left by a dockerd that died uncleanly would make rm fail.
+  # Overlay, netns or shm mounts left under WORK would make rm fail.
   awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r \
     | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  if [ -n "$WORK_ON_TMPFS" ]; then umount -l "$WORK" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 summarized=
 finish() {
+  local t
+  t="$(now)"
   cleanup
+  info "cleanup (dockerd stop, temp dir removal) took $(seconds_since "$t") s"
   summarized=1
   echo "$passed passed, $failed failed"
   if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
@@ -103,7 +116,7 @@ start_dockerd() {
   DOCKERD_PID=$!
   for _ in $(seq 60); do
     docker info >/dev/null 2>&1 && return 0
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    is_running "$DOCKERD_PID" || break
     sleep 0.5
   done
   return 1
@@ -172,9 +185,10 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 
 # ----------------------------------------------------------------- main ---
 t0="$(now)"
+if ! port_is_free; then fail "127.0.0.1:$PORT is already in use; it is reserved for this test"; finish; fi
 if ! install_tools; then fail "install docker.io + debootstrap"; show_tail "$WORK/apt.log"; finish; fi
 if ! start_dockerd; then fail "start dockerd"; show_tail "$WORK/dockerd.log"; finish; fi
-info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID)"
+info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID, data on $([ -n "$WORK_ON_TMPFS" ] && echo tmpfs || echo disk) in $WORK)"
 
 t="$(now)"
 if ! build_base_image; then
