@@ -13,8 +13,12 @@ import { parse as parseQuery } from 'node:querystring';
 
 import { badRequest, keyTooLarge } from './errors.js';
 
+/** `key=<text>` and nothing else, with nothing to decode: the common case, read without parsing. */
+const PLAIN_KEY_QUERY = /^key=[^&%+]+$/;
+
 /** The `key` query parameter of `/get?key=...`; 400 when missing, empty or repeated. */
 export function keyFromQuery(query: string): string {
+  if (PLAIN_KEY_QUERY.test(query)) return query.slice(4);
   const key = parseQuery(query)['key'];
   if (key === undefined) throw badRequest('missing_key', 'query parameter "key" is required, e.g. /get?key=foo');
   if (Array.isArray(key)) throw badRequest('repeated_key', 'query parameter "key" must be given once');
