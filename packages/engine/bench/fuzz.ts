@@ -1,0 +1,31 @@
+/**
+ * Long engine fuzzing run: new seeds until time runs out, each a sequence of
+ * random operations replayed with the invariant checker after every step. A
+ * failure prints the seed and the shortest reproduction, and exits non-zero.
+ *
+ *   pnpm --filter @slabcache/engine fuzz -- --seconds 600 [--length 5000] [--first-seed 1000]
+ */
+import { parseArgs } from 'node:util';
+import { fuzzSeed } from '../test/support/fuzz.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    length: { type: 'string', default: '5000' },
+    'first-seed': { type: 'string', default: String(Date.now() % 1_000_000) },
+  },
+});
+const deadline = Date.now() + Number(values.seconds) * 1000;
+let seed = Number(values['first-seed']);
+let runs = 0;
+while (Date.now() < deadline) {
+  try {
+    fuzzSeed(seed, Number(values.length));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  runs++;
+  seed++;
+}
+console.log(`fuzz: ${runs} sequences of ${values.length} operations passed (seeds ${values['first-seed']}..${seed - 1})`);
