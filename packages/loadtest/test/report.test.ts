@@ -49,6 +49,7 @@ test('renderMarkdown states the machine, the headline ratio and every table', ()
   expect(md).toContain('Test CPU, 2 cores');
   expect(md).toContain('| 1M keys | GET /get | 8.50× (8.00–9.00) | 10.00× (10.00–10.00) |');
   expect(md).toContain('| 1M keys | GET /get | ours | 81,000 |');
+  expect(md).toMatch(/\| 1M keys \| GET \/get \| baseline \| 9,500 \| .* \| 3 \| 3 \| 98 \| /); // 404s, failures, RSS after (100,000 KiB)
   expect(md).toContain('120 ms'); // the baseline's worst GC pause
   expect(md).toContain('| 0 → 1,000,000 | baseline | 9,091 | 110.0 | 0 | 4,000 ms (500 GCs) | 250 ms |');
   // RSS per key above idle: (200 - 60) MiB / 1M keys = 147 B.

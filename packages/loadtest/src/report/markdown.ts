@@ -116,7 +116,7 @@ export function renderMarkdown(results: LoadtestResults, charts: readonly ChartF
     out.push(
       `wrk, ${c.threads} thread${c.threads === 1 ? '' : 's'}, ${c.connections} keep-alive connections, ${c.durationSeconds} s per run, ` +
         `${c.valueBytes}-byte values, keys drawn uniformly from the whole filled pool (GETs hit, PUTs overwrite), ` +
-        `mix = ${100 - c.putPercentInMix}% GET / ${c.putPercentInMix}% PUT. Numbers are medians over rounds; max is the worst single request of all rounds. ` +
+        `mix = ${100 - c.putPercentInMix}% GET / ${c.putPercentInMix}% PUT. Numbers are medians over rounds; max is the worst single request of all rounds; RSS after is the largest VmRSS sampled right after a run. ` +
         `GC is from the V8 GC observer loaded into each server (time per second of load, worst single pause).`,
       '',
     );
@@ -138,11 +138,12 @@ export function renderMarkdown(results: LoadtestResults, charts: readonly ChartF
           ms(s.maxUs),
           formatInt(s.status404),
           formatInt(s.failures),
+          mib(s.rssAfterKiB),
           gcText(s),
         ]);
       }
     }
-    out.push(table(['keys', 'route', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '404', 'failed', 'GC'], rows), '');
+    out.push(table(['keys', 'route', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '404', 'failed', 'RSS after MiB', 'GC'], rows), '');
 
     out.push('## Filling the cache through the API', '');
     out.push(

@@ -19,6 +19,8 @@ export interface ServerRouteSummary {
   maxUs: number;
   status404: number;
   failures: number;
+  /** Largest RSS sampled right after a run, over the rounds (KiB). */
+  rssAfterKiB: number;
   /** GC time per second of load (median over rounds), and the worst pause in any round. */
   gcMsPerSecond?: number;
   gcMaxPauseMs?: number;
@@ -59,6 +61,7 @@ function summarizeRuns(runs: readonly HttpRun[]): ServerRouteSummary | undefined
     maxUs: Math.max(...runs.map((r) => r.latencyUs.max)),
     status404: runs.reduce((n, r) => n + r.status404, 0),
     failures: runs.reduce((n, r) => n + r.statusOther + r.socketErrors, 0),
+    rssAfterKiB: Math.max(...runs.map((r) => r.memoryAfter.rssKiB)),
     ...(gcRuns.length
       ? {
           gcMsPerSecond: median(gcRuns.map((r) => (r.gc?.totalMs ?? 0) / r.durationSeconds)),
