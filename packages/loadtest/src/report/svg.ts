@@ -115,9 +115,11 @@ export function renderBarChart(chart: BarChart): string {
     `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + PLOT_HEIGHT}" y2="${MARGIN.top + PLOT_HEIGHT}" stroke="#555"/>`,
   );
 
-  // Bars, group by group.
+  // Bars, group by group, centred when the legend or title made the plot wider than the groups.
+  const groupsWidth = chart.groups.length * (groupWidth + GROUP_GAP) + GROUP_GAP;
+  const groupsOffset = Math.max(0, (plotWidth - groupsWidth) / 2);
   chart.groups.forEach((group, gi) => {
-    const gx = MARGIN.left + GROUP_GAP + gi * (groupWidth + GROUP_GAP);
+    const gx = MARGIN.left + groupsOffset + GROUP_GAP + gi * (groupWidth + GROUP_GAP);
     chart.series.forEach((s, si) => {
       const value = group.values[s.key];
       if (typeof value !== 'number' || !Number.isFinite(value)) return;
