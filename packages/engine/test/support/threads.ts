@@ -6,8 +6,13 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-export function startTsWorker(modulePath: string, data: Record<string, unknown>): Worker {
-  return new Worker(path.join(__dirname, 'boot.cjs'), { workerData: { ...data, __module: path.resolve(modulePath) } });
+/** `bootFile` defaults to boot.cjs beside this file; ESM callers (benchmarks) pass it, having no __dirname. */
+export function startTsWorker(
+  modulePath: string,
+  data: Record<string, unknown>,
+  bootFile: string = path.join(__dirname, 'boot.cjs'),
+): Worker {
+  return new Worker(bootFile, { workerData: { ...data, __module: path.resolve(modulePath) } });
 }
 
 /** Resolves with the worker's first message; rejects on error or a non-zero exit. */
