@@ -25,42 +25,39 @@ export class KeyEncoder {
 
   /** Writes `key` into `bytes` and returns its length. Throws TypeError or CacheLimitError. */
   encode(key: Key): number {
+    const length = this.encodeForLookup(key);
+    if (length < 0) {
+      const actual = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : (key as Uint8Array).byteLength;
+      throw new CacheLimitError('maxKeyBytes', this.#maxKeyBytes, actual);
+    }
+    return length;
+  }
+
+  /** Like `encode`, but returns -1 for a key over the limit (such a key can never be stored). */
+  encodeForLookup(key: Key): number {
     const max = this.#maxKeyBytes;
     const out = this.bytes;
     if (typeof key === 'string') {
       const units = key.length;
-      if (units > max) throw new CacheLimitError('maxKeyBytes', max, Buffer.byteLength(key, 'utf8'));
+      if (units > max) return -1;
       // ASCII fast path: one byte per unit, no call into native code.
       for (let i = 0; i < units; i++) {
         const code = key.charCodeAt(i);
-        if (code >= 0x80) return this.#encodeUtf8(key);
+        if (code >= 0x80) {
+          const length = out.write(key, 0, 'utf8');
+          return length > max ? -1 : length;
+        }
         out[i] = code;
       }
       return units;
     }
     if (key instanceof Uint8Array) {
       const length = key.byteLength;
-      if (length > max) throw new CacheLimitError('maxKeyBytes', max, length);
+      if (length > max) return -1;
       out.set(key, 0);
       return length;
     }
     throw new TypeError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
-  }
-
-  /** Like `encode`, but returns -1 for a key over the limit: such a key can never be stored. */
-  encodeForLookup(key: Key): number {
-    try {
-      return this.encode(key);
-    } catch (error) {
-      if (error instanceof CacheLimitError) return -1;
-      throw error;
-    }
-  }
-
-  #encodeUtf8(key: string): number {
-    const length = this.bytes.write(key, 0, 'utf8');
-    if (length > this.#maxKeyBytes) throw new CacheLimitError('maxKeyBytes', this.#maxKeyBytes, length);
-    return length;
   }
 }
 
