@@ -440,6 +440,21 @@ export class SlabLruCache {
     return collectStats(this.#v, this.#classes, this.#geometry, this.#slabs.pagesTouched());
   }
 
+  /**
+   * @internal Zeroes the cumulative counters (hits, misses, sets, evictions,
+   * …) and keeps what describes the contents (entries, bytes): a cache just
+   * filled from a snapshot then counts from zero, like a fresh one.
+   */
+  resetCounters(): void {
+    this.#exclusive(() => {
+      const stats = this.#v.stats;
+      const bytes = stats[STAT_BYTES];
+      stats.fill(0);
+      stats[STAT_BYTES] = bytes;
+      this.#v.classEvictions.fill(0);
+    });
+  }
+
   /* ---- lookups ---- */
 
   /** The index slot holding `key`, or NOT_FOUND (also for a key too long to have been stored). */

@@ -11,3 +11,17 @@ export type { CacheHandle } from './layout.js';
 export { DEFAULT_OPTIONS, type CacheOptions, type ResolvedOptions } from './options.js';
 export type { CacheStats, SizeClassStats } from './stats.js';
 export { checkInvariants } from './invariants.js';
+export {
+  saveSnapshot,
+  inspectSnapshot,
+  loadSnapshot,
+  restoreSnapshot,
+  SNAPSHOT_FORMAT_VERSION,
+  SnapshotError,
+  type SnapshotErrorCode,
+  type SaveOptions,
+  type SaveStats,
+  type LoadedSnapshot,
+  type LoadStats,
+  type SnapshotInfo,
+} from './snapshot/index.js';
