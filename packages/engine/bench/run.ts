@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import type { PhaseResult } from './workload.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -36,16 +37,6 @@ const out = args.out ?? (quick ? undefined : path.join(here, '..', 'BENCHMARKS.m
 const IMPLS = ['slab', 'lru-cache'] as const;
 type Impl = (typeof IMPLS)[number];
 
-interface PhaseResult {
-  phase: string;
-  opsPerSec: number;
-  gcTotalMs: number;
-  gcMaxMs: number;
-  gcP99Ms: number;
-  majorGcs: number;
-  maxBatchMs: number;
-  loopDelayMaxMs: number;
-}
 interface Round {
   impl: Impl;
   keys: number;

@@ -17,6 +17,7 @@ import { constants, PerformanceObserver, monitorEventLoopDelay, performance } fr
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { makeBenchCache, type BenchCache } from './adapters.js';
+import { makeKeyPicker, type PhaseResult } from './workload.js';
 
 const BATCH = 1000;
 
@@ -51,13 +52,7 @@ function freshValue(n: number): string {
   return valueTemplate.toString('latin1');
 }
 
-let rngState = 0x9e3779b9;
-function randomBelow(n: number): number {
-  rngState ^= rngState << 13;
-  rngState ^= rngState >>> 17;
-  rngState ^= rngState << 5;
-  return (rngState >>> 0) % n;
-}
+const randomBelow = makeKeyPicker(0x9e3779b9);
 
 /* ---- GC and event-loop observation ---- */
 
@@ -73,17 +68,6 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-interface PhaseResult {
-  phase: string;
-  ops: number;
-  opsPerSec: number;
-  gcTotalMs: number;
-  gcMaxMs: number;
-  gcP99Ms: number;
-  majorGcs: number;
-  maxBatchMs: number;
-  loopDelayMaxMs: number;
-}
 
 async function runPhase(phase: string, count: number, op: (i: number) => void): Promise<PhaseResult> {
   await nextTurn();

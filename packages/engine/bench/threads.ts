@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SlabLruCache } from '../src/index.js';
 import { startTsWorker } from '../test/support/threads.js';
+import { makeKeyPicker } from './workload.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, ops: { type: 'string', default: '2000000' }, 'memory-only': { type: 'boolean', default: false } } });
@@ -52,13 +53,10 @@ async function sharedThroughput(cache: SlabLruCache, threads: number): Promise<n
 
 function unlockedThroughput(cache: SlabLruCache): number {
   const value = Buffer.alloc(100, 'v');
-  let state = 7;
+  const pick = makeKeyPicker(7);
   const start = performance.now();
   for (let i = 0; i < ops; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    const key = 'key:' + ((state >>> 0) % keys);
+    const key = 'key:' + pick(keys);
     if (i % 10 === 0) cache.set(key, value);
     else cache.get(key);
   }
