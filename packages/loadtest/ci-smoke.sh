@@ -75,7 +75,7 @@ check "locust: reports written" bash -c "test -s '$WORK/locust/smoke.html' && te
 
 # 4. Locust must fail the run on a failure other than 404: our server with a
 #    50-byte value limit answers 413 to every 100-byte PUT.
-PORT=$((18280 + RANDOM % 20))
+PORT=$("${TSX[@]}" -e "import('./src/ports.ts').then(async (m) => console.log(await m.findFreePort([18280, 18299])))")
 PORT=$PORT HOST=127.0.0.1 MAX_VALUE_BYTES=50 LOG_LEVEL=warn node ../server/dist/cli.js >"$WORK/strict-server.log" 2>&1 &
 EXTRA_PID=$!
 for _ in $(seq 50); do
