@@ -7,8 +7,9 @@
  * then writes latest.md, the SVG charts and results/latest.json.
  *
  *   --preset full   sizes 1M,5M, 3 rounds × 8 s per route and server: about
- *                   18-20 min on 2 cores (most of it is filling the baseline to
- *                   5M keys through Express at ~9k sets/s)
+ *                   18-22 min on 2 cores (most of it is filling the baseline to
+ *                   5M keys through Express at ~9k sets/s); add
+ *                   --rounds 2 --duration 6 --skip micro to stay under 15 min
  *   --preset quick  100k keys, 2 rounds × 5 s: about 3 min; a preliminary look
  *   --preset smoke  tiny pools, 1 round × 2 s: about 30 s, numbers meaningless
  *   Any compare option (--sizes, --rounds, --duration, ...) overrides the preset;
@@ -69,7 +70,7 @@ const PRESETS = {
 } as const;
 
 /** Rough fill rates on a 2-core machine, for the up-front time estimate only. */
-const ASSUMED_SETS_PER_SECOND = { ours: 30_000, baseline: 9_000 } as const;
+const ASSUMED_SETS_PER_SECOND = { ours: 50_000, baseline: 9_000 } as const;
 
 function runMicroChild(keys: string, maxTime: string): MicroSuite {
   const dir = mkdtempSync(join(tmpdir(), 'loadtest-micro-'));
