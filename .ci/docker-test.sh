@@ -45,14 +45,21 @@ fi
 export DOCKER_HOST="unix://$WORK/docker.sock"
 export DEBIAN_FRONTEND=noninteractive
 
+# The report goes to fd 8, a copy of the original stdout: a trap can fire while
+# a function's output is redirected to a log, and the report must not go there.
+exec 8>&1
 passed=0
 failed=0
-pass() { passed=$((passed + 1)); echo "PASS  $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-info() { echo "INFO  $*"; }
+pass() { passed=$((passed + 1)); echo "PASS  $*" >&8; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*" >&8; }
+info() { echo "INFO  $*" >&8; }
 # Prints the last lines of a log file, indented, after a failure.
-show_tail() { tail -n "${2:-30}" "$1" 2>/dev/null | sed 's/^/      | /' || true; }
+show_tail() { tail -n "${2:-30}" "$1" 2>/dev/null | sed 's/^/      | /' >&8 || true; }
 now() { date +%s.%N; }
+# Runs a long command in the background and waits for it: bash runs a trap only
+# between foreground commands, but it interrupts `wait` at once, so Ctrl-C or
+# SIGTERM during a build cleans up now rather than when the build ends.
+interruptible() { "$@" & wait $!; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- cleanup ---
@@ -86,7 +93,7 @@ finish() {
   cleanup
   info "cleanup (dockerd stop, temp dir removal) took $(seconds_since "$t") s"
   summarized=1
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed" >&8
   if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
 }
 # An unexpected error (set -e) or a signal still ends with the summary line.
@@ -132,7 +139,7 @@ rootfs_tarball() {
   if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
   mkdir -p "$CACHE_DIR"
   rootfs="$WORK/debootstrap"
-  timeout 900 debootstrap --variant=minbase "$SUITE" "$rootfs" >"$WORK/debootstrap.log" 2>&1 || return 1
+  interruptible timeout 900 debootstrap --variant=minbase "$SUITE" "$rootfs" >"$WORK/debootstrap.log" 2>&1 || return 1
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tmp="$(mktemp "$CACHE_DIR/.rootfs.XXXXXX")"
   tar -C "$rootfs" -cf "$tmp" . && mv "$tmp" "$tarball"
@@ -173,7 +180,7 @@ build_base_image() {
 
 # --------------------------------------------------------- 3. the image ---
 build_image() {
-  timeout 900 docker build --network host --force-rm \
+  interruptible timeout 900 docker build --network host --force-rm \
     --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" "$REPO_DIR" >"$WORK/build.log" 2>&1
 }
 
@@ -276,6 +283,20 @@ await Promise.all(Array.from({ length: concurrency }, writer));
 console.log(JSON.stringify({ ok, failed, seconds: (Date.now() - started) / 1000 }));
 '
 
+# One request over a keep-alive agent, then the socket sits idle; prints "idle",
+# then "closed <epoch ms>" when the server closes it.
+IDLE_CLIENT_JS='
+const http = require("http");
+const agent = new http.Agent({ keepAlive: true });
+const req = http.get({ host: "127.0.0.1", port: Number(process.argv[1]), path: "/health", agent }, (res) => {
+  res.resume();
+  res.on("end", () => console.log("idle"));
+});
+req.on("socket", (socket) => socket.on("close", () => console.log("closed " + Date.now())));
+req.on("error", (e) => console.log("error " + e.message));
+setTimeout(() => process.exit(0), 20000);
+'
+
 http_code() { curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$@" 2>/dev/null || true; }
 
 # ------------------------------------------- run 1: the image's defaults ---
@@ -327,10 +348,23 @@ stats="$(docker stats --no-stream --format '{{.MemUsage}}' "$CONTAINER" 2>/dev/n
 info "idle memory at the defaults (5M keys, 1.5 GiB), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
 
 # SIGTERM reaches node as PID 1 and its handler shuts down cleanly: exit code 0.
-# Had it been ignored, docker would SIGKILL after 10 s and report 137.
+# Had it been ignored, docker would SIGKILL after 10 s and report 137. A client
+# holds an idle keep-alive connection meanwhile, as load balancers do: the
+# server must close it rather than wait for it. The client ends itself after 20 s.
+node -e "$IDLE_CLIENT_JS" "$PORT" >"$WORK/idle-client.log" 2>&1 &
+idle_client_pid=$!
+for _ in $(seq 50); do grep -q idle "$WORK/idle-client.log" && break; sleep 0.1; done
 t="$(now)"
 docker stop -t 10 "$CONTAINER" >/dev/null
 stop_seconds="$(seconds_since "$t")"
+kill "$idle_client_pid" 2>/dev/null || true
+wait "$idle_client_pid" 2>/dev/null || true
+closed_ms="$(awk '$1 == "closed" { print $2 }' "$WORK/idle-client.log")"
+if [ -n "$closed_ms" ]; then
+  info "the idle keep-alive connection was closed $(awk -v c="$closed_ms" -v t="$t" 'BEGIN { printf "%.0f", c - t * 1000 }') ms after docker stop began"
+else
+  info "idle keep-alive client: $(tr '\n' ' ' <"$WORK/idle-client.log")"
+fi
 exit_code="$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")"
 if [ "$exit_code" = 0 ] && awk -v s="$stop_seconds" 'BEGIN { exit !(s < 10) }'; then
   pass "docker stop: exit code 0 after $stop_seconds s (limit 10 s)"
