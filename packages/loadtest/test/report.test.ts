@@ -47,7 +47,7 @@ test('renderMarkdown states the machine, the headline ratio and every table', ()
   const md = renderMarkdown(results, buildCharts(results));
   expect(md).toContain('# slabcache load test report (full)');
   expect(md).toContain('Test CPU, 2 cores');
-  expect(md).toContain('| 1M keys | GET /get | 8.50× (8.00–9.00) | 10.00× (10.00–10.00) |');
+  expect(md).toContain('| 1M keys | GET /get | 8.50× (8.00–9.00) | 10.00× (10.00–10.00) | 0.54× |'); // 81k ÷ redis GET 150k
   expect(md).toContain('| 1M keys | GET /get | ours | 81,000 |');
   expect(md).toMatch(/\| 1M keys \| GET \/get \| baseline \| 9,500 \| .* \| 3 \| 3 \| 98 \| /); // 404s, failures, RSS after (100,000 KiB)
   expect(md).toContain('120 ms'); // the baseline's worst GC pause

@@ -28,8 +28,8 @@ async function main(): Promise<void> {
   console.log('\nmedian req/s and ratio ours/baseline (paired by round):');
   for (const row of summary.rows) {
     console.log(
-      `N=${row.keys} ${row.route.padEnd(3)} ours ${Math.round(row.ours?.requestsPerSecond ?? 0)}  ` +
-        `baseline ${Math.round(row.baseline?.requestsPerSecond ?? 0)}  ratio ${row.ratio?.median.toFixed(2) ?? 'n/a'}`,
+      `N=${row.keys} ${row.route.padEnd(3)} ours ${row.ours ? Math.round(row.ours.requestsPerSecond) : 'n/a'}  ` +
+        `baseline ${row.baseline ? Math.round(row.baseline.requestsPerSecond) : 'n/a'}  ratio ${row.ratio?.median.toFixed(2) ?? 'n/a'}`,
     );
   }
   if (values.json) {

@@ -104,13 +104,25 @@ export function renderMarkdown(results: LoadtestResults, charts: readonly ChartF
         `p99 speed-up is the baseline's p99 latency divided by ours.`,
       '',
     );
+    const redisRps = (keys: number, route: string): number | undefined => {
+      const test = route === 'get' ? 'GET' : route === 'put' ? 'SET' : undefined;
+      return results.redis?.find((r) => r.keys === keys)?.tests.find((t) => t.test === test)?.requestsPerSecond;
+    };
+    const withRedis = summary.rows.some((r) => redisRps(r.keys, r.route) !== undefined);
     out.push(
       table(
-        ['keys', 'route', 'throughput ratio', 'p99 speed-up'],
-        summary.rows.map((r) => [keysLabel(r.keys), ROUTE_NAMES[r.route], ratioText(r.ratio), ratioText(r.p99Speedup)]),
+        ['keys', 'route', 'throughput ratio', 'p99 speed-up', ...(withRedis ? ['ours ÷ redis'] : [])],
+        summary.rows.map((r) => {
+          const redis = redisRps(r.keys, r.route);
+          const vsRedis = redis !== undefined && r.ours ? `${(r.ours.requestsPerSecond / redis).toFixed(2)}×` : '';
+          return [keysLabel(r.keys), ROUTE_NAMES[r.route], ratioText(r.ratio), ratioText(r.p99Speedup), ...(withRedis ? [vsRedis] : [])];
+        }),
       ),
       '',
     );
+    if (withRedis) {
+      out.push('"ours ÷ redis" puts our median req/s beside redis-benchmark GET (for GET) and SET (for PUT) at the same N, clients and value size (RESP, not HTTP).', '');
+    }
 
     out.push('## HTTP throughput and latency (wrk)', '');
     out.push(
