@@ -42,15 +42,26 @@ export type Log = (line: string) => void;
 async function fillTo(server: RunningServer, fromKeys: number, toKeys: number, config: ComparisonConfig): Promise<FillRun> {
   const gcBefore = server.readGc();
   const startedMs = Date.now();
-  const result = await preload({
-    url: server.url,
-    from: fromKeys,
-    to: toKeys,
-    valueBytes: config.valueBytes,
-    threads: config.threads,
-    connections: config.connections,
-    expectEvictions: toKeys > config.maxKeys,
-  });
+  // A fill can take minutes: if the server dies meanwhile, stop at once instead of waiting out wrk's bound.
+  const serverWatch = new AbortController();
+  const watcher = setInterval(() => {
+    if (!server.isAlive()) serverWatch.abort(new Error(`${server.kind} server died during the fill:\n${server.output()}`));
+  }, 1000);
+  let result;
+  try {
+    result = await preload({
+      url: server.url,
+      from: fromKeys,
+      to: toKeys,
+      valueBytes: config.valueBytes,
+      threads: config.threads,
+      connections: config.connections,
+      expectEvictions: toKeys > config.maxKeys,
+      signal: serverWatch.signal,
+    });
+  } finally {
+    clearInterval(watcher);
+  }
   const endedMs = Date.now();
   const gcAfter = await freshGcSnapshot(server, endedMs);
   const gc = gcDelta(gcBefore, gcAfter, startedMs, endedMs);

@@ -31,6 +31,8 @@ export interface WrkOptions {
   requestTimeoutSeconds?: number;
   /** name=value arguments for the script (pool, value, prefix, putpct, from, to). */
   scriptArgs?: Record<string, string | number>;
+  /** Aborting ends wrk at once and rejects (e.g. when the server under load has died). */
+  signal?: AbortSignal;
 }
 
 export interface LatencyMicros {
@@ -128,13 +130,12 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     const child = spawn('wrk', wrkCommandLine(options), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let threadsDone = 0;
     let interrupted = false;
     child.stdout.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stdout += text;
+      stdout += chunk.toString('utf8');
       if (options.mode === 'preload' && !interrupted) {
-        threadsDone += text.split(THREAD_DONE_MARKER).length - 1;
+        // Counted over everything read so far: a marker can straddle two chunks.
+        const threadsDone = stdout.split(THREAD_DONE_MARKER).length - 1;
         if (threadsDone >= options.threads) {
           interrupted = true;
           child.kill('SIGINT');
@@ -145,12 +146,19 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
       stderr += chunk.toString('utf8');
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), options.durationSeconds * 1000 + KILL_AFTER_DURATION_MS);
+    const onAbort = () => child.kill('SIGKILL');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error) => {
       clearTimeout(killer);
       reject(new Error(`could not run wrk (is it installed? apt-get install -y wrk): ${error.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(killer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (options.signal?.aborted) {
+        reject(new Error(`wrk stopped: ${String(options.signal.reason)}`));
+        return;
+      }
       if (signal === 'SIGKILL') {
         reject(new Error(`wrk did not finish within its bound and was killed\n${stdout}${stderr}`));
         return;

@@ -39,7 +39,8 @@ local function parse_args(args)
 end
 
 local opts, value_json, next_key, stride, verify_call_pending
-n2xx, n404, nother, issued = 0, 0, 0, 0
+-- Globals, not locals: done() reads them from each thread with thread:get().
+n2xx, n404, nother = 0, 0, 0
 
 local function make_value(size, seed)
   -- Printable, JSON-safe, and not one repeated byte (so nothing downstream can
@@ -82,7 +83,6 @@ local function random_key()
 end
 
 function request()
-  issued = issued + 1
   if MODE == "get" then
     return get_request(random_key())
   elseif MODE == "put" then

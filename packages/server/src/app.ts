@@ -7,6 +7,10 @@
  * when LOG_REQUESTS is on, logs them. Handlers run synchronously when they can
  * (reads), so hyper-express does not defer their response through cork.
  *
+ * With RATE_LIMIT set, every request first takes a token from its client's
+ * bucket (rateLimit.ts); a request without one is answered 429 with
+ * Retry-After before its handler runs (a body it carries is drained, not read).
+ *
  * hyper-express's own body limit is set out of reach (`max_body_length`): the
  * limits are enforced in body.ts, where a 413 gets our error shape and a
  * chunked upload over the limit does not leave a promise pending forever.
@@ -18,6 +22,7 @@ import type { ServerConfig } from './config.js';
 import { toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RouteLabel, ServerMetrics } from './metrics.js';
+import { clientAddress, RateLimiter } from './rateLimit.js';
 import { errorReply, replyFor, type Reply } from './reply.js';
 import { labelOf, type Handler, type RouteSpec } from './routes.js';
 
@@ -50,6 +55,9 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
   const indexOf = new Map(labels.map((label, index) => [`${label.method} ${label.route}`, index]));
   const unmatchedIndex = labels.length - 1;
   const logRequests = config.logRequests;
+  const limiter =
+    config.rateLimit > 0 ? new RateLimiter({ ratePerSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }) : undefined;
+  const trustProxy = config.trustProxy;
 
   const send = (index: number, req: Request, res: Response, started: number, reply: Reply): void => {
     if (res.completed) return; // the client went away; uWS has already dropped the response
@@ -76,6 +84,15 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     (index: number, handler: Handler) =>
     (req: Request, res: Response): void => {
       const started = performance.now();
+      if (limiter !== undefined) {
+        const forwardedFor = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+        const decision = limiter.take(clientAddress(req.ip, forwardedFor, trustProxy));
+        if (!decision.allowed) {
+          const wait = String(decision.retryAfterSeconds);
+          send(index, req, res, started, errorReply(429, 'rate_limited', `too many requests; retry in ${wait} s`, { 'retry-after': wait }));
+          return;
+        }
+      }
       let result: Reply | Promise<Reply>;
       try {
         result = handler(req);

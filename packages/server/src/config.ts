@@ -29,6 +29,12 @@ export interface ServerConfig {
   readonly logRequests: boolean;
   /** How long stop() waits for in-flight requests before closing every socket anyway. */
   readonly shutdownTimeoutMs: number;
+  /** Requests per second allowed per client IP (token bucket, rateLimit.ts); 0 = no rate limiting. */
+  readonly rateLimit: number;
+  /** Bucket size: requests a client may send at once; 0 = the same as rateLimit. */
+  readonly rateBurst: number;
+  /** Rate-limit by the last X-Forwarded-For entry instead of the socket's address (only behind a proxy you run). */
+  readonly trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +98,9 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', defaultValue: 'info', parse: logLevel, help: `pino log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'logRequests', env: 'LOG_REQUESTS', flag: '--log-requests', defaultValue: false, parse: boolean, help: 'log every request at info level (slows the server down)' },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', defaultValue: 5000, parse: integer(0, 600_000), help: 'on SIGTERM/SIGINT, how long to let in-flight requests finish before closing every socket' },
+  { key: 'rateLimit', env: 'RATE_LIMIT', flag: '--rate-limit', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests per second allowed per client IP, answered 429 beyond it (0 = off)' },
+  { key: 'rateBurst', env: 'RATE_BURST', flag: '--rate-burst', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests a client may send at once before RATE_LIMIT applies (0 = RATE_LIMIT)' },
+  { key: 'trustProxy', env: 'TRUST_PROXY', flag: '--trust-proxy', defaultValue: false, parse: boolean, help: 'rate-limit by the last X-Forwarded-For address (set only behind your own proxy)' },
 ];
 
 export const DEFAULT_CONFIG: ServerConfig = Object.freeze(
@@ -125,7 +134,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (try --help)`);
     if (eq !== -1) {
       fromFlags.set(setting.env, arg.slice(eq + 1));
-    } else if (setting.key === 'logRequests' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) {
+    } else if ((setting.key === 'logRequests' || setting.key === 'trustProxy') && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) {
       fromFlags.set(setting.env, 'true');
     } else {
       const value = argv[++i];
@@ -154,7 +163,18 @@ export function resolveConfig(fromFlags: ReadonlyMap<string, string>, env: NodeJ
       throw new ConfigError(`invalid ${source}=${JSON.stringify(raw)}: ${why}`);
     }
   }
-  return Object.freeze(out) as unknown as ServerConfig;
+  return Object.freeze(checkCombination(out as unknown as ServerConfig));
+}
+
+/**
+ * Settings that are valid alone but not together: refused rather than ignored,
+ * so that an operator who asked for a protection does not run without it.
+ */
+function checkCombination(config: ServerConfig): ServerConfig {
+  if (config.rateBurst > 0 && config.rateLimit === 0) {
+    throw new ConfigError('RATE_BURST is set but RATE_LIMIT is 0 (off): set RATE_LIMIT to enable rate limiting');
+  }
+  return config;
 }
 
 /** Fills in defaults for an embedding caller and validates the result like the CLI would. */
@@ -173,7 +193,7 @@ export function configFrom(partial: Partial<ServerConfig> = {}): ServerConfig {
       throw new ConfigError(`invalid option ${setting.key}=${JSON.stringify(value)}: ${why}`);
     }
   }
-  return Object.freeze(out) as unknown as ServerConfig;
+  return Object.freeze(checkCombination(out as unknown as ServerConfig));
 }
 
 /** The `--help` text: usage and every setting with its flag, variable and default. */

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'not_found'
   | 'route_not_found'
   | 'method_not_allowed'
+  | 'rate_limited'
   | 'internal_error';
 
 export class HttpError extends Error {
