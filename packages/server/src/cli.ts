@@ -26,8 +26,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   let server: SlabcacheServer;
+  const onThreadFailure = (error: Error): void => {
+    // A server thread died (THREADS > 1): stop the others gracefully rather than serve on with fewer.
+    logger.fatal({ err: error }, 'server thread failed: stopping');
+    server.stop().then(
+      () => process.exit(1),
+      () => process.exit(1),
+    );
+  };
   try {
-    server = createServer({ ...config, logger });
+    server = createServer({ ...config, logger, onThreadFailure });
   } catch (error) {
     if (error instanceof ConfigError) return exitOnConfigError(error);
     logger.fatal({ err: error }, 'cannot start');
@@ -38,7 +46,12 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) {
       server.logger.warn({ signal }, 'second signal during shutdown: exiting now');
-      process.exit(1);
+      // Server threads must close their sockets before the process may exit (uws.md); that takes milliseconds.
+      server.stopNow().then(
+        () => process.exit(1),
+        () => process.exit(1),
+      );
+      return;
     }
     signalled = true;
     server.logger.info({ signal }, 'shutting down');

@@ -10,6 +10,8 @@
  * CLI prints it and exits with status 2 instead of starting half-configured.
  */
 
+import { availableParallelism } from 'node:os';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
@@ -35,6 +37,11 @@ export interface ServerConfig {
   readonly rateBurst: number;
   /** Rate-limit by the last X-Forwarded-For entry instead of the socket's address (only behind a proxy you run). */
   readonly trustProxy: boolean;
+  /**
+   * HTTP servers run in worker threads on the same port, all over one shared
+   * cache (threads/pool.ts). 1 = a single server in the calling thread, no worker.
+   */
+  readonly threads: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +93,9 @@ function host(raw: string): string {
 /** Engine bounds mirrored here so that a bad value fails with the setting's own name. */
 const MAX_SLAB_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
+/** Each thread costs its own V8 isolate (~10-20 MB); more threads than this is a mistake, not a plan. */
+const MAX_THREADS = 256;
+
 type AnySetting = { [K in keyof ServerConfig]: Setting<K> }[keyof ServerConfig];
 
 export const SETTINGS: readonly AnySetting[] = [
@@ -101,6 +111,7 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'rateLimit', env: 'RATE_LIMIT', flag: '--rate-limit', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests per second allowed per client IP, answered 429 beyond it (0 = off)' },
   { key: 'rateBurst', env: 'RATE_BURST', flag: '--rate-burst', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests a client may send at once before RATE_LIMIT applies (0 = RATE_LIMIT)' },
   { key: 'trustProxy', env: 'TRUST_PROXY', flag: '--trust-proxy', defaultValue: false, parse: boolean, help: 'rate-limit by the last X-Forwarded-For address (set only behind your own proxy)' },
+  { key: 'threads', env: 'THREADS', flag: '--threads', defaultValue: availableParallelism(), parse: integer(1, MAX_THREADS), help: 'HTTP server threads on the one port, sharing one cache (default: the number of cores; 1 = no worker threads)' },
 ];
 
 export const DEFAULT_CONFIG: ServerConfig = Object.freeze(

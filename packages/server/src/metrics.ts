@@ -3,14 +3,24 @@
  *
  * Engine numbers (hits, misses, items, bytes, evictions) are read from
  * `cache.stats()` once per scrape, so serving requests costs nothing for them.
- * Request counts by route, method and status are plain increments in a typed
- * array on the hot path (prom-client's labelled `inc` hashes its labels on
- * every call) and are handed to prom-client at scrape time. The latency
- * histogram uses prom-client children bound once per route.
+ * Request counts by route, method and status, and the latency histogram, are
+ * plain increments in this thread's row of a shared typed array on the hot
+ * path (prom-client's labelled `inc` hashes its labels on every call), read at
+ * scrape time. With THREADS > 1 every server thread writes its own row of the
+ * same SharedArrayBuffer (threadCounters.ts), so whichever thread serves the
+ * scrape reports all of them: requests with a `thread` label, latency summed
+ * over threads.
+ *
+ * Row layout, per route r (R routes):
+ *   [r * STATUS_SLOTS + s]                      requests answered with status slot s
+ *   [LATENCY_BASE + r * LATENCY_SLOTS + b]      requests whose latency fell in bucket b (last: +Inf)
+ *   [SUM_BASE + r]                              sum of latencies, seconds
  */
 
 import type { CacheStats, SlabLruCache } from '@slabcache/engine';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+
+import { ThreadCounters } from './threadCounters.js';
 
 /** A route as metrics label it: the pattern it was registered with and the method. */
 export interface RouteLabel {
@@ -27,53 +37,82 @@ STATUSES.forEach((status, slot) => (STATUS_SLOT[status] = slot));
 
 /** Latency buckets in seconds: a loopback cache answers in tens of microseconds. */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** The buckets plus +Inf. */
+const LATENCY_SLOTS = LATENCY_BUCKETS.length + 1;
 
-interface LatencyChild {
-  observe(seconds: number): void;
+/** Cells one thread's row needs for `routeCount` routes (see the layout above). */
+export function metricCellsFor(routeCount: number): number {
+  return routeCount * (STATUS_SLOTS + LATENCY_SLOTS + 1);
+}
+
+/** Counters for `threads` server threads serving `routes`: create once, in the main thread. */
+export function createThreadCounters(routes: readonly RouteLabel[], threads: number): ThreadCounters {
+  return ThreadCounters.create(threads, metricCellsFor(routes.length));
+}
+
+/** Requests one thread has answered so far. */
+export interface ThreadRequests {
+  readonly id: number;
+  readonly requests: number;
+}
+
+/** Which row of the shared counters this server writes. */
+export interface MetricsThread {
+  readonly counters: ThreadCounters;
+  readonly thread: number;
 }
 
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly #cache: SlabLruCache;
   readonly #routes: readonly RouteLabel[];
-  /** requests[route * STATUS_SLOTS + statusSlot] */
-  readonly #requests: Float64Array;
-  readonly #latency: readonly LatencyChild[];
+  readonly #counters: ThreadCounters;
+  /** This thread's row (layout in the file comment). */
+  readonly #row: Float64Array;
+  readonly #latencyBase: number;
+  readonly #sumBase: number;
   /** The engine stats of the latest scrape: every collect() of one scrape reads the same snapshot. */
   #stats: CacheStats | undefined;
 
-  constructor(cache: SlabLruCache, routes: readonly RouteLabel[]) {
+  /**
+   * `thread` says which row of which shared counters this server writes; without
+   * it the server is alone (one thread, counters of its own).
+   */
+  constructor(cache: SlabLruCache, routes: readonly RouteLabel[], thread?: MetricsThread) {
     this.#routes = routes;
-    this.#requests = new Float64Array(routes.length * STATUS_SLOTS);
+    this.#counters = thread?.counters ?? createThreadCounters(routes, 1);
+    if (this.#counters.cellsPerThread !== metricCellsFor(routes.length)) {
+      throw new Error('shared counters were sized for a different route table');
+    }
+    this.#row = this.#counters.row(thread?.thread ?? 0);
+    this.#latencyBase = routes.length * STATUS_SLOTS;
+    this.#sumBase = this.#latencyBase + routes.length * LATENCY_SLOTS;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
-    const requests = this.#requests;
+    const counters = this.#counters;
     new Counter({
       name: 'http_requests_total',
-      help: 'HTTP requests answered, by route pattern, method and status',
-      labelNames: ['route', 'method', 'status'] as const,
+      help: 'HTTP requests answered, by route pattern, method, status and server thread',
+      labelNames: ['route', 'method', 'status', 'thread'] as const,
       registers,
       collect() {
         this.reset();
-        routes.forEach((label, r) => {
-          for (let s = 0; s < STATUS_SLOTS; s++) {
-            const count = requests[r * STATUS_SLOTS + s] ?? 0;
-            if (count === 0) continue;
-            const status = s === OTHER_STATUS ? 'other' : String(STATUSES[s]);
-            this.inc({ route: label.route, method: label.method, status }, count);
-          }
-        });
+        for (let t = 0; t < counters.threads; t++) {
+          const row = counters.row(t);
+          const thread = String(t);
+          routes.forEach((label, r) => {
+            for (let s = 0; s < STATUS_SLOTS; s++) {
+              const count = row[r * STATUS_SLOTS + s] ?? 0;
+              if (count === 0) continue;
+              const status = s === OTHER_STATUS ? 'other' : String(STATUSES[s]);
+              this.inc({ route: label.route, method: label.method, status, thread }, count);
+            }
+          });
+        }
       },
     });
-    const latency = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from routing a request to handing its response to uWS, by route pattern and method',
-      labelNames: ['route', 'method'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#latency = routes.map((label) => latency.labels(label.route, label.method));
+    this.registry.registerMetric(this.#latencyHistogram());
 
     const stat = (read: (s: CacheStats) => number) => (): number => (this.#stats ? read(this.#stats) : 0);
     this.#engineCounter('slabcache_get_hits_total', 'Cache lookups that found a live entry', stat((s) => s.get_hits));
@@ -103,9 +142,29 @@ export class ServerMetrics {
 
   /** Counts one answered request; `routeIndex` is the route's position in the constructor's list. */
   observe(routeIndex: number, status: number, seconds: number): void {
+    const row = this.#row;
     const cell = routeIndex * STATUS_SLOTS + (STATUS_SLOT[status] ?? OTHER_STATUS);
-    this.#requests[cell] = (this.#requests[cell] as number) + 1;
-    this.#latency[routeIndex]?.observe(seconds);
+    row[cell] = (row[cell] as number) + 1;
+    // Prometheus buckets are "less than or equal": the first bound >= seconds.
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[bucket] as number)) bucket++;
+    const latencyCell = this.#latencyBase + routeIndex * LATENCY_SLOTS + bucket;
+    row[latencyCell] = (row[latencyCell] as number) + 1;
+    const sumCell = this.#sumBase + routeIndex;
+    row[sumCell] = (row[sumCell] as number) + seconds;
+  }
+
+  /** Requests answered by each server thread (all threads share the counters). */
+  threadRequests(): ThreadRequests[] {
+    const requestCells = this.#latencyBase;
+    const out: ThreadRequests[] = [];
+    for (let t = 0; t < this.#counters.threads; t++) {
+      const row = this.#counters.row(t);
+      let requests = 0;
+      for (let c = 0; c < requestCells; c++) requests += row[c] as number;
+      out.push({ id: t, requests });
+    }
+    return out;
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -121,6 +180,43 @@ export class ServerMetrics {
   /** Route labels, in index order (for tests and logs). */
   get routes(): readonly RouteLabel[] {
     return this.#routes;
+  }
+
+  /**
+   * The latency histogram, summed over every thread's row at scrape time. It is
+   * a hand-made prom-client metric (the `get()` shape of prom-client's own
+   * Histogram): a prom-client Histogram can only be fed by observe() calls in
+   * the thread that owns it.
+   */
+  #latencyHistogram(): Metric {
+    const name = 'http_request_duration_seconds';
+    const help = 'Time from routing a request to handing its response to uWS, by route pattern and method (all threads)';
+    const routes = this.#routes;
+    const counters = this.#counters;
+    const latencyBase = this.#latencyBase;
+    const sumBase = this.#sumBase;
+    const get = () => {
+      const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+      routes.forEach(({ route, method }, r) => {
+        const buckets = new Array<number>(LATENCY_SLOTS).fill(0);
+        let sum = 0;
+        for (let t = 0; t < counters.threads; t++) {
+          const row = counters.row(t);
+          for (let b = 0; b < LATENCY_SLOTS; b++) buckets[b] = (buckets[b] as number) + (row[latencyBase + r * LATENCY_SLOTS + b] as number);
+          sum += row[sumBase + r] as number;
+        }
+        let cumulative = 0;
+        for (let b = 0; b < LATENCY_SLOTS; b++) {
+          cumulative += buckets[b] as number;
+          const le = b < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[b] as number) : '+Inf';
+          values.push({ labels: { le, route, method }, value: cumulative, metricName: `${name}_bucket` });
+        }
+        values.push({ labels: { route, method }, value: sum, metricName: `${name}_sum` });
+        values.push({ labels: { route, method }, value: cumulative, metricName: `${name}_count` });
+      });
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    };
+    return { name, help, type: 'histogram', aggregator: 'sum', get } as unknown as Metric;
   }
 
   #engineCounter(name: string, help: string, read: () => number): void {

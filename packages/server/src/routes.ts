@@ -143,7 +143,10 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
     return jsonReply(
       200,
       JSON.stringify({
+        // The whole cache: every server thread shares it.
         engine: cache.stats(),
+        // Requests answered by each server thread (one entry with THREADS=1).
+        threads: ctx.metrics?.threadRequests() ?? [],
         process: {
           pid: process.pid,
           uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),

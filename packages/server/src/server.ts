@@ -1,6 +1,9 @@
 /**
  * `createServer(options)`: the cache, its metrics and the HTTP app, with
  * start/stop. Used by the CLI and by anyone embedding the server (tests do).
+ * With `threads` > 1 the HTTP apps run in worker threads over this thread's
+ * cache (threads/pool.ts); `buildHttpServer` is the one app either way, and
+ * each worker builds its own with it.
  *
  * stop() is the graceful-shutdown recipe of ../shared/notes/uws.md:
  *   1. `app.shutdown()` resolves when in-flight requests have been answered
@@ -18,14 +21,20 @@ import type { Server } from 'hyper-express';
 import { buildApp, routeLabels } from './app.js';
 import { ConfigError, configFrom, type ServerConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
 import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { startThreadPool } from './threads/pool.js';
 import { assertNativeUws } from './uws.js';
 
 export interface CreateServerOptions extends Partial<ServerConfig> {
   /** A pino logger to use instead of a new one at `logLevel`. */
   readonly logger?: Logger;
+  /**
+   * Called if a server thread stops on its own (THREADS > 1): the other
+   * threads keep serving; the CLI stops them and exits 1. Default: log it.
+   */
+  readonly onThreadFailure?: (error: Error) => void;
 }
 
 export interface SlabcacheServer {
@@ -37,6 +46,12 @@ export interface SlabcacheServer {
   start(): Promise<number>;
   /** Graceful stop (see the file comment). Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Closes every socket at once, cutting in-flight requests: the CLI's answer
+   * to a second signal. With THREADS > 1 it resolves when every thread has
+   * closed its sockets and exited (exiting the process before that aborts it).
+   */
+  stopNow(): Promise<void>;
   /** The bound port; throws before start(). */
   readonly port: number;
 }
@@ -45,63 +60,121 @@ export interface SlabcacheServer {
  * Checks that the native uWS addon is loaded (throws otherwise), validates
  * `options` (ConfigError on a bad value, like the CLI), reserves the cache
  * memory and builds the app. Nothing listens until start().
+ *
+ * `threads` defaults to 1 here (one app in the calling thread): an embedding
+ * program asks for worker threads explicitly. The CLI's default is the core count.
  */
 export function createServer(options: CreateServerOptions = {}): SlabcacheServer {
   // First: the JS fallback would otherwise fail later with a confusing error (or run slowly).
   const addon = assertNativeUws();
-  const { logger: givenLogger, ...settings } = options;
-  const config = configFrom(settings);
+  const { logger: givenLogger, onThreadFailure, ...settings } = options;
+  const config = configFrom({ threads: 1, ...settings });
   const logger = givenLogger ?? createLogger(config.logLevel);
   const cache = createCache(config);
+  if (config.threads > 1) {
+    return startThreadPool({
+      config,
+      logger,
+      cache,
+      announce: (port) => logger.info(listeningFields(config, port, addon), 'listening'),
+      onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
+    });
+  }
+  const http = buildHttpServer({ config, logger, cache });
+  return {
+    config,
+    cache,
+    logger,
+    metrics: http.metrics,
+    get port(): number {
+      return http.port;
+    },
+    async start(): Promise<number> {
+      const port = await http.start();
+      logger.info(listeningFields(config, port, addon), 'listening');
+      return port;
+    },
+    stop: () => http.stop(),
+    stopNow: async () => http.closeNow(),
+  };
+}
+
+/** One hyper-express app over `cache`: what a single-thread server is, and what each server thread runs. */
+export interface HttpServer {
+  readonly metrics: ServerMetrics;
+  /** Listens on config.host:`port` (default config.port); resolves with the bound port. Logs nothing. */
+  start(port?: number): Promise<number>;
+  /** Graceful stop (see the file comment). Safe to call twice. */
+  stop(): Promise<void>;
+  /** Closes the listen socket and every connection now, cutting in-flight requests (a second signal). */
+  closeNow(): void;
+  /** The bound port; throws before start(). */
+  readonly port: number;
+}
+
+export interface HttpServerParts {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly cache: SlabLruCache;
+  /** The row of the shared request counters this app writes (THREADS > 1); default: counters of its own. */
+  readonly thread?: MetricsThread;
+}
+
+export function buildHttpServer({ config, logger, cache, thread }: HttpServerParts): HttpServer {
   const context: RouteContext = { cache, config, startedAt: Date.now() };
   const routes = routeTable(context);
-  const metrics = new ServerMetrics(cache, routeLabels(routes));
+  const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
   context.metrics = metrics;
   const app = buildApp({ config, logger, metrics, routes });
+  const closeSockets = socketCloser(app, logger);
 
   let port: number | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
-    config,
-    cache,
-    logger,
     metrics,
     get port(): number {
       if (port === undefined) throw new Error('server is not listening');
       return port;
     },
-    async start(): Promise<number> {
+    async start(listenPort = config.port): Promise<number> {
       try {
-        await app.listen(config.port, config.host);
+        await app.listen(listenPort, config.host);
       } catch (error) {
         // hyper-express rejects with a string when uWS hands back no socket.
-        throw new Error(`cannot listen on ${config.host}:${config.port}: ${String(error)}`);
+        throw new Error(`cannot listen on ${config.host}:${listenPort}: ${String(error)}`);
       }
       port = app.port;
-      logger.info(
-        {
-          host: config.host,
-          port,
-          maxKeys: config.maxKeys,
-          maxBytes: config.maxBytes,
-          maxKeyBytes: config.maxKeyBytes,
-          maxValueBytes: config.maxValueBytes,
-          maxPutBodyBytes: putBodyLimit(config),
-          uws: addon,
-        },
-        'listening',
-      );
       return port;
     },
     stop(): Promise<void> {
-      stopping ??= shutDown(app, config.shutdownTimeoutMs, logger);
+      stopping ??= shutDown(app, closeSockets, config.shutdownTimeoutMs, logger);
       return stopping;
+    },
+    closeNow(): void {
+      app.close();
+      closeSockets();
     },
   };
 }
 
-function createCache(config: ServerConfig): SlabLruCache {
+/** What the `listening` log line says. */
+function listeningFields(config: ServerConfig, port: number, addon: string): Record<string, unknown> {
+  return {
+    host: config.host,
+    port,
+    threads: config.threads,
+    maxKeys: config.maxKeys,
+    maxBytes: config.maxBytes,
+    maxKeyBytes: config.maxKeyBytes,
+    maxValueBytes: config.maxValueBytes,
+    maxPutBodyBytes: putBodyLimit(config),
+    uws: addon,
+  };
+}
+
+/** The engine cache for `config`; a bad combination of limits is a ConfigError. */
+export function createCache(config: ServerConfig): SlabLruCache {
   try {
     return new SlabLruCache({
       maxKeys: config.maxKeys,
@@ -116,7 +189,7 @@ function createCache(config: ServerConfig): SlabLruCache {
   }
 }
 
-async function shutDown(app: Server, timeoutMs: number, logger: Logger): Promise<void> {
+async function shutDown(app: Server, closeSockets: () => void, timeoutMs: number, logger: Logger): Promise<void> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   // shutdown() first, so that requests arriving on open keep-alive connections are turned
@@ -137,12 +210,22 @@ async function shutDown(app: Server, timeoutMs: number, logger: Logger): Promise
   if (!drained) {
     logger.warn({ timeoutMs }, 'in-flight requests still running at the shutdown timeout; closing their sockets');
   }
-  try {
-    // Not in uWS's type declarations, but present in the native addon (uws.md).
-    (app.uws_instance as unknown as { close(): void }).close();
-  } catch (error) {
-    // An abort callback failing while sockets close must not turn a stop into a crash.
-    logger.warn({ err: error }, 'error while closing sockets');
-  }
+  closeSockets();
   logger.info({ ms: Date.now() - started }, 'stopped');
+}
+
+/** Closes the uWS app and every socket it holds, once (a second close of the native app is not safe). */
+function socketCloser(app: Server, logger: Logger): () => void {
+  let closed = false;
+  return () => {
+    if (closed) return;
+    closed = true;
+    try {
+      // Not in uWS's type declarations, but present in the native addon (uws.md).
+      (app.uws_instance as unknown as { close(): void }).close();
+    } catch (error) {
+      // An abort callback failing while sockets close must not turn a stop into a crash.
+      logger.warn({ err: error }, 'error while closing sockets');
+    }
+  };
 }

@@ -54,10 +54,10 @@ it('GET /metrics exposes engine numbers, requests by route and status, and a lat
   expect(sample(text, 'slabcache_items')).toBe(t.server.cache.size);
   expect(sample(text, 'slabcache_bytes')).toBe(t.server.cache.stats().bytes);
   expect(sample(text, 'slabcache_evictions_total{cause="keys"}')).toBe(0);
-  expect(sample(text, 'http_requests_total{route="/kv/:key",method="PUT",status="200"}')).toBe(1);
-  expect(sample(text, 'http_requests_total{route="/kv/:key",method="GET",status="200"}')).toBe(1);
-  expect(sample(text, 'http_requests_total{route="/kv/:key",method="GET",status="404"}')).toBe(1);
-  expect(sample(text, 'http_requests_total{route="unmatched",method="ANY",status="404"}')).toBe(1);
+  expect(sample(text, 'http_requests_total{route="/kv/:key",method="PUT",status="200",thread="0"}')).toBe(1);
+  expect(sample(text, 'http_requests_total{route="/kv/:key",method="GET",status="200",thread="0"}')).toBe(1);
+  expect(sample(text, 'http_requests_total{route="/kv/:key",method="GET",status="404",thread="0"}')).toBe(1);
+  expect(sample(text, 'http_requests_total{route="unmatched",method="ANY",status="404",thread="0"}')).toBe(1);
   expect(sample(text, 'http_request_duration_seconds_count{route="/kv/:key",method="GET"}')).toBe(2);
   expect(sample(text, 'http_request_duration_seconds_bucket{le="+Inf",route="/kv/:key",method="GET"}')).toBe(2);
   expect(text).toMatch(/^process_resident_memory_bytes \d+/m);

@@ -21,7 +21,8 @@ export interface CliProcess {
 
 export function spawnCli(args: readonly string[] = [], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, [BOOT, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', MAX_KEYS: '10000', MAX_BYTES: String(64 * 1024 * 1024), ...env },
+    // THREADS=1 unless a test asks for more: the CLI's default (one server thread per core) is tested in threads*.test.ts.
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', THREADS: '1', MAX_KEYS: '10000', MAX_BYTES: String(64 * 1024 * 1024), ...env },
     stdio: 'pipe',
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -1,0 +1,66 @@
+/**
+ * A server thread: one hyper-express app on the shared port, over the cache
+ * the main thread created (attached through its handle), writing its own row
+ * of the shared request counters. Started by pool.ts; see messages.ts.
+ *
+ * Stopping follows the worker_threads recipe of ../shared/notes/uws.md: the
+ * main thread never terminates a listening worker (that aborts the whole
+ * process); it posts 'shutdown', and this thread runs the graceful stop
+ * (close the listen socket, let in-flight requests finish, close every socket,
+ * close the uWS app) and only then exits 0.
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { SlabLruCache } from '@slabcache/engine';
+
+import { createLogger } from '../logger.js';
+import { buildHttpServer, type HttpServer } from '../server.js';
+import { ThreadCounters } from '../threadCounters.js';
+import { assertNativeUws } from '../uws.js';
+import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
+
+const data = workerData as ServerThreadData;
+const toMain = parentPort;
+if (!toMain) throw new Error('threads/worker.ts runs only as a worker thread');
+const logger = createLogger(data.config.logLevel).child({ thread: data.thread });
+
+const post = (message: WorkerMessage): void => toMain.postMessage(message);
+
+async function run(): Promise<void> {
+  let http: HttpServer | undefined;
+  try {
+    assertNativeUws();
+    http = buildHttpServer({
+      config: data.config,
+      logger,
+      cache: SlabLruCache.attach(data.cache),
+      thread: { counters: ThreadCounters.attach(data.counters), thread: data.thread },
+    });
+    const server = http;
+    toMain!.on('message', (message: MainMessage) => {
+      if (message.type === 'stop-now') {
+        // Sockets closed first: exiting this thread with any still open would abort the process.
+        server.closeNow();
+        process.exit(1);
+      }
+      server.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'thread shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+    const port = await http.start(data.port);
+    logger.debug({ port }, 'thread listening');
+    post({ type: 'listening', port });
+  } catch (error) {
+    post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });
+    // Nothing listens, but the uWS app must still be closed before this thread may exit.
+    await http?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void run();
