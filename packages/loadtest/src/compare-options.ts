@@ -4,6 +4,8 @@
  * ComparisonConfig.
  */
 
+import { availableParallelism } from 'node:os';
+
 import { optionalCount, parseChoiceList, parseCount, parseCountList } from './cli-args.js';
 import type { ComparisonConfig } from './compare.js';
 import type { Route } from './results.js';
@@ -21,6 +23,8 @@ export const COMPARE_OPTIONS = {
   'max-keys': { type: 'string', default: '5M' },
   'max-bytes': { type: 'string', default: String(1.5 * 1024 ** 3) },
   servers: { type: 'string', default: 'ours,baseline' },
+  // Our server's HTTP threads (its THREADS setting). Its own default is one per core; the baseline is one thread.
+  'our-threads': { type: 'string', default: String(availableParallelism()) },
 } as const;
 
 type CompareValues = { [K in keyof typeof COMPARE_OPTIONS]?: string };
@@ -39,5 +43,6 @@ export function comparisonConfigFrom(values: CompareValues): ComparisonConfig {
     putPercentInMix: parseCount(get('put-percent'), 'put-percent'),
     maxKeys: parseCount(get('max-keys'), 'max-keys'),
     maxBytes: optionalCount(get('max-bytes'), 'max-bytes') ?? 1.5 * 1024 ** 3,
+    ourThreads: parseCount(get('our-threads'), 'our-threads'),
   };
 }

@@ -35,6 +35,8 @@ export interface ComparisonConfig {
   putPercentInMix: number;
   maxKeys: number;
   maxBytes: number;
+  /** THREADS for our server (HTTP threads sharing one cache); the baseline has no such setting. */
+  ourThreads: number;
 }
 
 export type Log = (line: string) => void;
@@ -120,7 +122,10 @@ export async function runComparison(config: ComparisonConfig, log: Log): Promise
   const servers: RunningServer[] = [];
   try {
     for (const kind of config.servers) {
-      const server = await startServer(kind, { limits: { maxKeys: config.maxKeys, maxBytes: config.maxBytes } });
+      const server = await startServer(kind, {
+        limits: { maxKeys: config.maxKeys, maxBytes: config.maxBytes },
+        ...(kind === 'ours' ? { env: { THREADS: String(config.ourThreads) } } : {}),
+      });
       servers.push(server);
       // The probe writes its first snapshot within a second; the first fill's GC delta needs it.
       await freshGcSnapshot(server, 0);

@@ -11,14 +11,20 @@
  *     driver takes the worst pause inside a phase's time window;
  *   - process.memoryUsage() (heap vs external/ArrayBuffer bytes), to show where
  *     the memory lives.
+ * Node loads --import modules into worker threads too, so a server that serves
+ * from worker threads gets one probe per thread: the main thread writes
+ * LOADTEST_GC_FILE, thread N writes LOADTEST_GC_FILE.thread-N, and the driver
+ * adds them up (each thread has its own V8 heap and its own collector).
  * Without LOADTEST_GC_FILE it does nothing. Plain JavaScript so it loads into any
  * Node process without a TypeScript loader.
  */
 
 import { writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
 
-const outFile = process.env.LOADTEST_GC_FILE;
+const baseFile = process.env.LOADTEST_GC_FILE;
+const outFile = baseFile && (threadId === 0 ? baseFile : `${baseFile}.thread-${threadId}`);
 
 if (outFile) {
   const KIND_NAMES = {
@@ -54,7 +60,7 @@ if (outFile) {
     try {
       writeFileSync(
         outFile,
-        JSON.stringify({ writtenAtMs: Date.now(), pid: process.pid, totals, longPauses, memory: process.memoryUsage() }),
+        JSON.stringify({ writtenAtMs: Date.now(), pid: process.pid, threadId, totals, longPauses, memory: process.memoryUsage() }),
       );
     } catch {
       // A missing directory must not take the server down: the driver reports "no GC data".

@@ -69,6 +69,8 @@ export interface HttpComparison {
     putPercentInMix: number;
     maxKeys: number;
     maxBytes: number;
+    /** Our server's HTTP threads (THREADS); absent in results from before the setting existed. */
+    ourThreads?: number;
   };
   idleMemory: Record<ServerKind, MemorySample>;
   fills: FillRun[];

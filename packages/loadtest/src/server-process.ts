@@ -11,7 +11,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -44,7 +44,10 @@ export interface StartOptions {
 }
 
 export interface GcSnapshot {
+  /** When the snapshot was written; for several threads, the oldest of their snapshots. */
   writtenAtMs: number;
+  /** How many threads' probes this snapshot adds up (1 without worker threads). */
+  threads: number;
   totals: { count: number; totalMs: number; maxMs: number; byKind: Record<string, { count: number; totalMs: number }> };
   longPauses: { atMs: number; ms: number; kind: string }[];
   memory: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
@@ -55,7 +58,7 @@ export interface RunningServer {
   readonly pid: number;
   readonly port: number;
   readonly url: string;
-  /** Latest GC probe snapshot, or undefined without the probe or before its first write. */
+  /** Latest GC probe snapshot (all threads added up), or undefined without the probe or before its first write. */
   readGc(): GcSnapshot | undefined;
   /** The server's recent output, for error messages. */
   output(): string;
@@ -74,6 +77,52 @@ function commandFor(kind: ServerKind): string {
     );
   }
   return script;
+}
+
+/**
+ * Adds up the probe snapshots of every thread of one server (gc.json for the
+ * main thread, gc.json.thread-N for workers). GC counts, times and pauses are
+ * per isolate and add up; RSS is per process; V8 heap in use is summed over
+ * isolates; external and ArrayBuffer bytes are the main thread's, because a
+ * SharedArrayBuffer would be counted again in every thread that maps it.
+ */
+export function readGcSnapshots(probeDir: string): GcSnapshot | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(probeDir).filter((name) => name === 'gc.json' || name.startsWith('gc.json.thread-'));
+  } catch {
+    return undefined;
+  }
+  const snapshots: (GcSnapshot & { threadId?: number })[] = [];
+  for (const name of names) {
+    try {
+      snapshots.push(JSON.parse(readFileSync(join(probeDir, name), 'utf8')) as GcSnapshot);
+    } catch {
+      // Being rewritten right now: the next read will have it.
+    }
+  }
+  const main = snapshots.find((s) => !s.threadId);
+  if (!main) return undefined;
+  const byKind: GcSnapshot['totals']['byKind'] = {};
+  for (const s of snapshots) {
+    for (const [kind, k] of Object.entries(s.totals.byKind)) {
+      const sum = (byKind[kind] ??= { count: 0, totalMs: 0 });
+      sum.count += k.count;
+      sum.totalMs += k.totalMs;
+    }
+  }
+  return {
+    writtenAtMs: Math.min(...snapshots.map((s) => s.writtenAtMs)),
+    threads: snapshots.length,
+    totals: {
+      count: snapshots.reduce((n, s) => n + s.totals.count, 0),
+      totalMs: snapshots.reduce((n, s) => n + s.totals.totalMs, 0),
+      maxMs: Math.max(...snapshots.map((s) => s.totals.maxMs)),
+      byKind,
+    },
+    longPauses: snapshots.flatMap((s) => s.longPauses),
+    memory: { ...main.memory, heapUsed: snapshots.reduce((n, s) => n + s.memory.heapUsed, 0) },
+  };
 }
 
 export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<RunningServer> {
@@ -137,13 +186,7 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     pid,
     port,
     url,
-    readGc: () => {
-      try {
-        return JSON.parse(readFileSync(gcFile, 'utf8')) as GcSnapshot;
-      } catch {
-        return undefined;
-      }
-    },
+    readGc: () => readGcSnapshots(probeDir),
     output: () => output,
     isAlive: () => !exited,
     stop,

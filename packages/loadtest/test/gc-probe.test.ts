@@ -5,9 +5,11 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { readGcSnapshots } from '../src/server-process.js';
 
 const probe = join(__dirname, '..', 'src', 'gc-probe.mjs');
 // Allocates enough short-lived garbage for several scavenges, then exits.
@@ -49,6 +51,33 @@ test('without LOADTEST_GC_FILE the probe stays silent and the process runs as us
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe('done');
     expect(run.stderr).toBe('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker thread gets its own probe file, and readGcSnapshots adds the threads up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gc-probe-test-'));
+  try {
+    const file = join(dir, 'gc.json');
+    const worker = join(dir, 'worker.mjs');
+    writeFileSync(worker, ALLOCATE);
+    const run = spawnSync(
+      process.execPath,
+      ['--import', probe, '-e', `const { Worker } = require('node:worker_threads'); new Worker(${JSON.stringify(worker)});`],
+      { env: { ...process.env, LOADTEST_GC_FILE: file }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.status).toBe(0);
+    const main = JSON.parse(readFileSync(file, 'utf8'));
+    const thread = JSON.parse(readFileSync(`${file}.thread-1`, 'utf8'));
+    expect(thread.threadId).toBe(1);
+    expect(thread.totals.count).toBeGreaterThan(0);
+    const sum = readGcSnapshots(dir);
+    expect(sum?.threads).toBe(2);
+    expect(sum?.totals.count).toBe(main.totals.count + thread.totals.count);
+    expect(sum?.memory.heapUsed).toBe(main.memory.heapUsed + thread.memory.heapUsed);
+    expect(sum?.memory.arrayBuffers).toBe(main.memory.arrayBuffers);
+    expect(sum?.writtenAtMs).toBe(Math.min(main.writtenAtMs, thread.writtenAtMs));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -58,6 +58,8 @@ test('renderMarkdown states the machine, the headline ratio and every table', ()
   expect(md).toContain('| get-hit | 4,000,000 ± 1.5% | 8,000,000 ± 2.5% | 20,000,000 ± 0.5% | 0.50× |');
   expect(md).toContain('![Requests per second');
   expect(md).toContain('- a note');
+  expect(md).toContain('THREADS=2');
+  expect(md).toContain('--our-threads 1');
   expect(md).not.toContain('Preliminary');
   expect(md).not.toContain('NaN');
 });

@@ -125,11 +125,19 @@ export function renderMarkdown(results: LoadtestResults, charts: readonly ChartF
     }
 
     out.push('## HTTP throughput and latency (wrk)', '');
+    if (c.ourThreads !== undefined) {
+      out.push(
+        `**Threads:** our server ran with THREADS=${c.ourThreads} (HTTP threads sharing one cache; its default is one per core); ` +
+          'the baseline is one Node thread, as the seed. ' +
+          (c.ourThreads > 1 ? `So on this ${m.cores}-core machine ours may use every core and the baseline one: the ratio compares the two designs as shipped, not per core (rerun with \`--our-threads 1\` for that).` : 'Both use at most one core for JavaScript.'),
+        '',
+      );
+    }
     out.push(
       `wrk, ${c.threads} thread${c.threads === 1 ? '' : 's'}, ${c.connections} keep-alive connections, ${c.durationSeconds} s per run, ` +
         `${c.valueBytes}-byte values, keys drawn uniformly from the whole filled pool (GETs hit, PUTs overwrite), ` +
         `mix = ${100 - c.putPercentInMix}% GET / ${c.putPercentInMix}% PUT. Numbers are medians over rounds; max is the worst single request of all rounds; RSS after is the largest VmRSS sampled right after a run. ` +
-        `GC is from the V8 GC observer loaded into each server (time per second of load, worst single pause).`,
+        `GC is from the V8 GC observer loaded into each server and each of its threads (GC time of all threads per second of load, worst single pause).`,
       '',
     );
     const rows: string[][] = [];

@@ -55,6 +55,7 @@ export function fixtureResults(kind = 'full'): LoadtestResults {
         putPercentInMix: 10,
         maxKeys: 5_000_000,
         maxBytes: 1_610_612_736,
+        ourThreads: 2,
       },
       idleMemory: {
         ours: { rssKiB: 60 * 1024, hwmKiB: 60 * 1024 },
