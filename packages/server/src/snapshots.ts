@@ -23,12 +23,11 @@ import path from 'node:path';
 
 import { restoreSnapshot, saveSnapshot, SnapshotError, type SlabLruCache, type SnapshotErrorCode } from '@slabcache/engine';
 
+import { ConfigError } from './config.js';
 import type { Logger } from './logger.js';
 
-/** A SNAPSHOT_PATH that cannot be used; the message says why. */
-export class SnapshotPathError extends Error {
-  override readonly name = 'SnapshotPathError';
-}
+/** A SNAPSHOT_PATH that cannot be used; the message says why. A ConfigError, so the CLI exits 2 with it. */
+export class SnapshotPathError extends ConfigError {}
 
 /** One load or save, as /stats shows it. */
 export interface SnapshotOperation {
@@ -73,6 +72,12 @@ export interface SnapshotKeeperOptions {
   readonly retryDelayMs?: number;
   /** Attempts of the final save on shutdown. Default SHUTDOWN_ATTEMPTS. */
   readonly shutdownAttempts?: number;
+  /**
+   * Called with the new status whenever it changes (a load or save starts or
+   * ends): with THREADS > 1, /stats is answered by worker threads, which can
+   * be sent each new status.
+   */
+  readonly onStatus?: (status: SnapshotStatus) => void;
 }
 
 export const RETRY_DELAY_MS = 5000;
@@ -175,6 +180,7 @@ export class SnapshotKeeper {
   readonly #logger: Logger;
   readonly #retryDelayMs: number;
   readonly #shutdownAttempts: number;
+  readonly #onStatus: ((status: SnapshotStatus) => void) | undefined;
 
   #timer: NodeJS.Timeout | undefined;
   #saving: Promise<boolean> | undefined;
@@ -192,6 +198,7 @@ export class SnapshotKeeper {
     this.#logger = options.logger.child({ snapshot: options.path });
     this.#retryDelayMs = options.retryDelayMs ?? RETRY_DELAY_MS;
     this.#shutdownAttempts = Math.max(1, options.shutdownAttempts ?? SHUTDOWN_ATTEMPTS);
+    this.#onStatus = options.onStatus;
   }
 
   /**
@@ -222,6 +229,7 @@ export class SnapshotKeeper {
         this.#logger.error({ err: error }, 'snapshot could not be loaded');
       }
     }
+    this.#notify();
     return this.#lastLoad;
   }
 
@@ -235,9 +243,13 @@ export class SnapshotKeeper {
    * starting another. Resolves true if the save succeeded. Never throws.
    */
   saveNow(): Promise<boolean> {
-    this.#saving ??= this.#save().finally(() => {
-      this.#saving = undefined;
-    });
+    if (this.#saving === undefined) {
+      this.#saving = this.#save().finally(() => {
+        this.#saving = undefined;
+        this.#notify();
+      });
+      this.#notify();
+    }
     return this.#saving;
   }
 
@@ -270,6 +282,14 @@ export class SnapshotKeeper {
       last_load: this.#lastLoad,
       last_save: this.#lastSave,
     };
+  }
+
+  #notify(): void {
+    try {
+      this.#onStatus?.(this.status());
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'snapshot status listener failed');
+    }
   }
 
   async #save(): Promise<boolean> {
@@ -329,4 +349,69 @@ function describe(error: unknown): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/* ---- wiring into the server ---- */
+
+/** The settings this module reads (config rows SNAPSHOT_PATH / SNAPSHOT_INTERVAL). */
+export interface SnapshotSettings {
+  /** '' = no snapshots. */
+  readonly snapshotPath: string;
+  /** 0 = save only on shutdown. */
+  readonly snapshotIntervalSeconds: number;
+}
+
+/**
+ * The keeper for these settings, or undefined when SNAPSHOT_PATH is not set.
+ * Checks the path now (SnapshotPathError, a ConfigError, if it cannot work),
+ * so call it while building the server, before anything listens.
+ */
+export function snapshotKeeperFor(
+  settings: SnapshotSettings,
+  cache: SlabLruCache,
+  logger: Logger,
+  onStatus?: (status: SnapshotStatus) => void,
+): SnapshotKeeper | undefined {
+  if (settings.snapshotPath === '') return undefined;
+  const file = checkSnapshotPath(settings.snapshotPath);
+  return new SnapshotKeeper({
+    cache,
+    path: file,
+    intervalSeconds: settings.snapshotIntervalSeconds,
+    logger,
+    ...(onStatus === undefined ? {} : { onStatus }),
+  });
+}
+
+/** What withSnapshots needs of a server. */
+export interface StartStop {
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The same server, with snapshots: start() loads the snapshot before
+ * listening and then starts the periodic saves; stop() stops gracefully
+ * (in-flight requests answered, sockets closed) and then writes the final
+ * snapshot. Other members are untouched (stopNow, after a second signal,
+ * skips the final save on purpose).
+ */
+export function withSnapshots<S extends StartStop>(server: S, keeper: SnapshotKeeper): S & { readonly snapshots: SnapshotKeeper } {
+  let stopping: Promise<void> | undefined;
+  // A new object whose prototype is the server: getters such as `port` keep working (a spread would call them now).
+  return Object.assign(Object.create(server) as S, {
+    snapshots: keeper,
+    async start(): Promise<number> {
+      await keeper.load();
+      const port = await server.start();
+      keeper.start();
+      return port;
+    },
+    stop(): Promise<void> {
+      stopping ??= server.stop().then(async () => {
+        await keeper.stop();
+      });
+      return stopping;
+    },
+  });
 }

@@ -183,12 +183,20 @@ describe('SnapshotKeeper', () => {
     const file = checkSnapshotPath(path.join(freshDir(), 'cache.snap'));
     const cache = newCache();
     for (let i = 0; i < 2000; i++) cache.set(`k${i}`, 'v');
-    const keeper = new SnapshotKeeper({ cache, path: file, intervalSeconds: 0, logger: capturingLogger().logger });
+    const seen: boolean[] = [];
+    const keeper = new SnapshotKeeper({
+      cache,
+      path: file,
+      intervalSeconds: 0,
+      logger: capturingLogger().logger,
+      onStatus: (status) => seen.push(status.saving),
+    });
     const first = keeper.saveNow();
     expect(keeper.status().saving).toBe(true);
     const second = keeper.saveNow();
     expect(second).toBe(first);
     expect(await Promise.all([first, second])).toEqual([true, true]);
     expect(keeper.status()).toMatchObject({ saves_ok: 1, saving: false });
+    expect(seen).toEqual([true, false]); // listeners (other threads' /stats) hear of each change
   });
 });
