@@ -10,6 +10,12 @@ import type { LogLevel } from './config.js';
 
 export type { Logger };
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({ name: 'slabcache', level, base: { pid: process.pid } });
+/**
+ * `sync` writes each line before returning. A server thread needs it: it exits
+ * right after its last line, and pino's asynchronous writes still in flight
+ * would be lost (its flush() does not wait for them).
+ */
+export function createLogger(level: LogLevel, { sync = false }: { sync?: boolean } = {}): Logger {
+  const options = { name: 'slabcache', level, base: { pid: process.pid } };
+  return sync ? pino(options, pino.destination({ dest: 1, sync: true })) : pino(options);
 }

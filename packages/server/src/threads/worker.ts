@@ -23,9 +23,14 @@ import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js
 const data = workerData as ServerThreadData;
 const toMain = parentPort;
 if (!toMain) throw new Error('threads/worker.ts runs only as a worker thread');
-const logger = createLogger(data.config.logLevel).child({ thread: data.thread });
+const logger = createLogger(data.config.logLevel, { sync: true }).child({ thread: data.thread });
 
 const post = (message: WorkerMessage): void => toMain.postMessage(message);
+
+/** Ends this thread. Its logger writes synchronously, so no log line is lost. */
+function exitThread(code: number): void {
+  process.exit(code);
+}
 
 async function run(): Promise<void> {
   let http: HttpServer | undefined;
@@ -42,13 +47,14 @@ async function run(): Promise<void> {
       if (message.type === 'stop-now') {
         // Sockets closed first: exiting this thread with any still open would abort the process.
         server.closeNow();
-        process.exit(1);
+        exitThread(1);
+        return;
       }
       server.stop().then(
-        () => process.exit(0),
+        () => exitThread(0),
         (error: unknown) => {
           logger.error({ err: error }, 'thread shutdown failed');
-          process.exit(1);
+          exitThread(1);
         },
       );
     });
@@ -59,7 +65,7 @@ async function run(): Promise<void> {
     post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });
     // Nothing listens, but the uWS app must still be closed before this thread may exit.
     await http?.stop().catch(() => undefined);
-    process.exit(1);
+    exitThread(1);
   }
 }
 
