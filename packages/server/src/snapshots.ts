@@ -141,15 +141,31 @@ function statOrThrow(target: string, file: string): Stats | undefined {
   }
 }
 
-/** Deletes `<name>.tmp-<pid>-<n>` files left by saves whose process no longer runs. */
+/** A save writes its temporary file continuously: one untouched this long belongs to no running save. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes `<name>.tmp-<pid>-<n>` files left by saves that died: the process
+ * is gone; or the pid is ours but the file is older than this process (in a
+ * container the server is often pid 1 on every start); or nobody has written
+ * to it for an hour (the pid was reused by another process).
+ */
 function removeStaleTemporaries(file: string): void {
   const prefix = `${path.basename(file)}.tmp-`;
-  for (const name of readdirSync(path.dirname(file))) {
+  const directory = path.dirname(file);
+  const processStartedAt = Date.now() - process.uptime() * 1000;
+  for (const name of readdirSync(directory)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const temporary = path.join(directory, name);
+    const modifiedAt = statSync(temporary, { throwIfNoEntry: false })?.mtimeMs;
+    if (modifiedAt === undefined) continue;
+    const stale =
+      pid === process.pid ? modifiedAt < processStartedAt : !isRunning(pid) || Date.now() - modifiedAt > STALE_TEMPORARY_MS;
+    if (!stale) continue;
     try {
-      unlinkSync(path.join(path.dirname(file), name));
+      unlinkSync(temporary);
     } catch {
       // Someone else removed it first: nothing to do.
     }

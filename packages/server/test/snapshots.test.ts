@@ -4,7 +4,7 @@
  * (missing, good, refused), periodic saves, failures logged and retried, the
  * final save on stop, and the status /stats shows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -74,11 +74,22 @@ describe('checkSnapshotPath', () => {
     const dir = freshDir();
     const dead = path.join(dir, 'cache.snap.tmp-2147483646-1');
     const mine = path.join(dir, `cache.snap.tmp-${process.pid}-1`);
+    const mineFromBefore = path.join(dir, `cache.snap.tmp-${process.pid}-2`);
+    const runningButIdle = path.join(dir, `cache.snap.tmp-${process.ppid}-1`);
+    const running = path.join(dir, `cache.snap.tmp-${process.ppid}-2`);
     const other = path.join(dir, 'other.snap.tmp-2147483646-1');
-    for (const file of [dead, mine, other]) writeFileSync(file, 'partial');
+    for (const file of [dead, mine, mineFromBefore, runningButIdle, running, other]) writeFileSync(file, 'partial');
+    // Same pid as this process but written before it started (a container's pid 1 on its previous run).
+    const beforeThisProcess = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    utimesSync(mineFromBefore, beforeThisProcess, beforeThisProcess);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(runningButIdle, twoHoursAgo, twoHoursAgo);
     checkSnapshotPath(path.join(dir, 'cache.snap'));
     expect(existsSync(dead)).toBe(false);
+    expect(existsSync(mineFromBefore)).toBe(false);
+    expect(existsSync(runningButIdle)).toBe(false);
     expect(existsSync(mine)).toBe(true);
+    expect(existsSync(running)).toBe(true);
     expect(existsSync(other)).toBe(true);
   });
 });

@@ -380,7 +380,8 @@ function walkRecords(
     if ((flags & RECORD_EXPIRES) !== 0) {
       if (data + SIZEOF_EXPIRES_AT > payloadBytes) return { at, what: `record ${n} runs past the payload's end` };
       expiresAt = payload.readDoubleLE(data);
-      if (!(expiresAt > 0 && Number.isFinite(expiresAt))) return { at, what: `record ${n} has an impossible expiry` };
+      // Beyond MAX_SAFE_INTEGER ms the remaining TTL could not be set: only a forged file has that.
+      if (!(expiresAt > 0 && expiresAt <= Number.MAX_SAFE_INTEGER)) return { at, what: `record ${n} has an impossible expiry` };
       data += SIZEOF_EXPIRES_AT;
     }
     const end = data + keyLength + valueLength;
