@@ -10,7 +10,7 @@
  * internal message never reaches a client (it is logged instead).
  */
 
-import { CacheLimitError } from '@slabcache/engine';
+import { CacheLimitError, LockTimeoutError } from '@slabcache/engine';
 
 export type ErrorCode =
   | 'bad_request'
@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'rate_limited'
+  | 'cache_locked'
   | 'internal_error';
 
 export class HttpError extends Error {
@@ -75,6 +76,14 @@ export function toHttpError(error: unknown): { readonly httpError: HttpError; re
     return {
       httpError: new HttpError(413, code, `${what} is ${error.actual} bytes, over the ${setting} limit of ${error.limit} bytes`),
       internal: false,
+    };
+  }
+  if (error instanceof LockTimeoutError) {
+    // THREADS > 1: the shared cache's lock was held too long, most likely by a thread that died
+    // holding it. Logged as internal (an operator must look), answered 503 so clients retry.
+    return {
+      httpError: new HttpError(503, 'cache_locked', 'the shared cache is locked by another server thread; try again'),
+      internal: true,
     };
   }
   return { httpError: new HttpError(500, 'internal_error', 'internal server error'), internal: true };

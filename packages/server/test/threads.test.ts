@@ -12,6 +12,9 @@
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
 
+import { LockTimeoutError } from '@slabcache/engine';
+
+import { toHttpError } from '../src/errors';
 import { DEFAULT_CONFIG } from '../src/index';
 
 import { spawnCli, type CliProcess } from './support/cli';
@@ -184,4 +187,10 @@ it('/stats and /metrics report the one shared cache whichever thread serves them
     onThread0.destroy();
     onThread1.destroy();
   }
+});
+
+it('a cache lock held too long (a server thread died holding it) is answered 503 cache_locked and logged', () => {
+  const { httpError, internal } = toHttpError(new LockTimeoutError(5000, 3));
+  expect([httpError.status, httpError.code, internal]).toEqual([503, 'cache_locked', true]);
+  expect(httpError.message).not.toMatch(/thread 3/);
 });
