@@ -42,7 +42,13 @@ export type TooLarge = (actualBytes: number) => HttpError;
 export function readBody(req: Request, limit: number, tooLarge: TooLarge): Promise<Buffer> {
   const headers = req.headers;
   if (headers['transfer-encoding'] === 'chunked') return readChunked(req, limit, tooLarge);
-  const declared = Number(headers['content-length'] ?? 0);
+  const declaredText = headers['content-length'];
+  // uWS passes a negative or non-numeric Content-Length through to the handler (and closes the
+  // connection after it): refuse it here, or it would read as "no body" and store an empty value.
+  if (declaredText !== undefined && !/^[0-9]+$/.test(declaredText)) {
+    return Promise.reject(badRequest('bad_request', 'Content-Length must be a non-negative integer'));
+  }
+  const declared = Number(declaredText ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(declared));
   if (!(declared > 0)) return Promise.resolve(EMPTY);
   // The array is ours alone (allocated for this request), so wrap it instead of copying.
