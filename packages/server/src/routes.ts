@@ -15,6 +15,8 @@
  * /get one JSON string built from the decoded value.
  */
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import type { SlabLruCache } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
 
@@ -138,6 +140,26 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
 
   const health: Handler = () => HEALTHY;
 
+  // Event-loop delay of this thread, sampled every 10 ms by libuv; /stats reports and resets it,
+  // so each /stats reply covers the time since the previous one (the soak samples it every second).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let loopDelaySince = Date.now();
+  const eventLoopDelay = (): Record<string, number> => {
+    const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+    const now = Date.now();
+    const summary = {
+      window_ms: now - loopDelaySince,
+      mean_ms: Number.isNaN(loopDelay.mean) ? 0 : ms(loopDelay.mean),
+      p50_ms: ms(loopDelay.percentile(50)),
+      p99_ms: ms(loopDelay.percentile(99)),
+      max_ms: ms(loopDelay.max),
+    };
+    loopDelay.reset();
+    loopDelaySince = now;
+    return summary;
+  };
+
   const stats: Handler = () => {
     const memory = process.memoryUsage();
     return jsonReply(
@@ -155,6 +177,7 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
           heap_used_bytes: memory.heapUsed,
           external_bytes: memory.external,
           array_buffers_bytes: memory.arrayBuffers,
+          event_loop_delay: eventLoopDelay(),
         },
       }),
     );
