@@ -93,7 +93,7 @@ function host(raw: string): string {
 /** Engine bounds mirrored here so that a bad value fails with the setting's own name. */
 const MAX_SLAB_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
-/** Each thread costs its own V8 isolate (~10-20 MB); more threads than this is a mistake, not a plan. */
+/** Each thread costs its own V8 isolate (~25 MB of RSS); more threads than this is a mistake, not a plan. */
 const MAX_THREADS = 256;
 
 type AnySetting = { [K in keyof ServerConfig]: Setting<K> }[keyof ServerConfig];
