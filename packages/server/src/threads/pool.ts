@@ -141,7 +141,11 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
     const first = await launch(filename, evalCode, 0, bindPort).listening;
     const others = [];
     for (let id = 1; id < config.threads; id++) others.push(launch(filename, evalCode, id, first));
-    await Promise.all(others.map((thread) => thread.listening));
+    // Wait for every thread to listen or fail before reporting a failure: a thread told to stop
+    // while its listen is still pending could end up listening after its stop, then abort on exit.
+    const outcomes = await Promise.allSettled(others.map((thread) => thread.listening));
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
     return first;
   };
 
