@@ -8,6 +8,11 @@
  * process); it posts 'shutdown', and this thread runs the graceful stop
  * (close the listen socket, let in-flight requests finish, close every socket,
  * close the uWS app) and only then exits 0.
+ *
+ * The same trap makes an uncaught exception in this thread abort the whole
+ * process (Node ends the thread with uWS's handles open). So this thread
+ * catches its own: it logs, closes every socket, and exits 1; the main
+ * thread then stops the other threads and the CLI exits 1.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
@@ -43,6 +48,13 @@ async function run(): Promise<void> {
       thread: { counters: ThreadCounters.attach(data.counters), thread: data.thread },
     });
     const server = http;
+    const die = (error: unknown): void => {
+      logger.fatal({ err: error }, 'uncaught error in server thread: closing its sockets and exiting');
+      server.closeNow();
+      exitThread(1);
+    };
+    process.on('uncaughtException', die);
+    process.on('unhandledRejection', die);
     toMain!.on('message', (message: MainMessage) => {
       if (message.type === 'stop-now') {
         // Sockets closed first: exiting this thread with any still open would abort the process.
