@@ -137,12 +137,15 @@ const median = (values: number[]): number => {
 function report(samples: Sample[], options: RunOptions, machine: MachineInfo, loadAfter: number[], busy: boolean): string {
   const rows: string[] = [];
   const ratios: string[] = [];
+  const cpuRatios: string[] = [];
   for (const mode of MODES) {
     const medians = new Map<number, number>();
+    const cpu = new Map<number, number>();
     for (const threads of SETTINGS) {
       const runs = samples.filter((s) => s.mode === mode && s.threads === threads);
       const rps = runs.map((s) => s.requestsPerSecond);
       medians.set(threads, median(rps));
+      cpu.set(threads, median(runs.map((s) => s.cpuUsPerRequest)));
       const share = runs.map((s) => s.perThread.map(fmt).join('/')).join(', ');
       rows.push(
         `| ${mode.toUpperCase()} | ${threads} | ${fmt(median(rps))} (${fmt(Math.min(...rps))}–${fmt(Math.max(...rps))}) | ` +
@@ -151,6 +154,7 @@ function report(samples: Sample[], options: RunOptions, machine: MachineInfo, lo
       );
     }
     ratios.push(`${mode.toUpperCase()} ${((medians.get(2) ?? 0) / (medians.get(1) ?? 1)).toFixed(2)}×`);
+    cpuRatios.push(`${mode.toUpperCase()} ${((cpu.get(2) ?? 0) / (cpu.get(1) ?? 1)).toFixed(2)}×`);
   }
   const label = busy ? 'Preliminary: the machine was busy with other jobs during the run (see the load averages).' : 'The machine was quiet during the run.';
   return [
@@ -171,7 +175,9 @@ function report(samples: Sample[], options: RunOptions, machine: MachineInfo, lo
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `THREADS=2 ÷ THREADS=1 (median req/s): ${ratios.join(', ')}.`,
+    `THREADS=2 ÷ THREADS=1, median req/s: ${ratios.join(', ')}. Server CPU per request: ${cpuRatios.join(', ')} ` +
+      '(above 1: the cost of sharing — the cache lock taken on every operation, which THREADS=1 never takes, ' +
+      'and two server threads plus wrk contending for 2 cores).',
     '',
     'Server CPU per request is the whole process (every thread) divided by the requests wrk completed. ' +
       'Requests per thread come from `/stats` before and after each run and show that the kernel spread ' +

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { LockTimeoutError } from '@slabcache/engine';
 
 import { toHttpError } from '../src/errors';
-import { DEFAULT_CONFIG } from '../src/index';
+import { ConfigError, DEFAULT_CONFIG, parseCommandLine } from '../src/index';
 
 import { spawnCli, type CliProcess } from './support/cli';
 import { request, type RequestOptions } from './support/http';
@@ -193,4 +193,12 @@ it('a cache lock held too long (a server thread died holding it) is answered 503
   const { httpError, internal } = toHttpError(new LockTimeoutError(5000, 3));
   expect([httpError.status, httpError.code, internal]).toEqual([503, 'cache_locked', true]);
   expect(httpError.message).not.toMatch(/thread 3/);
+});
+
+it('THREADS / --threads: 1 to 256, flags over env, anything else refused naming the setting', () => {
+  expect(parseCommandLine([], { THREADS: '3' }).config.threads).toBe(3);
+  expect(parseCommandLine(['--threads', '1'], { THREADS: '4' }).config.threads).toBe(1);
+  expect(() => parseCommandLine(['--threads=0'], {})).toThrow(ConfigError);
+  expect(() => parseCommandLine([], { THREADS: '257' })).toThrow(/invalid THREADS="257": must be an integer from 1 to 256/);
+  expect(() => parseCommandLine([], { THREADS: 'all' })).toThrow(/invalid THREADS="all"/);
 });
