@@ -240,7 +240,7 @@ async function runLruCache(keys: number, dir: string): Promise<Result> {
     const stall = await underLoad(keys, (k) => cache.get(k), (k, v) => cache.set(k, v), () => saveLruJson(cache, file));
     result.stallMaxGapMs = stall.maxGapMs;
     result.stallP99GapMs = stall.p99GapMs;
-    result.stallLongestStepMs = result.saveLongestStepMs;
+    result.stallLongestStepMs = stall.saved as number;
     result.stallLoopDelayMaxMs = stall.loopDelayMaxMs;
     result.stallSaveMs = stall.saveMs;
     result.opsDuringSave = stall.ops;
@@ -354,6 +354,19 @@ function writeReport(out: string, report: string, keys: number): void {
     "built in linear time, not with lru-cache's quadratic `dump()`: see the note under each table). \"Longest gap between turns\" is",
     'how long requests could have waited while a save ran under a timer-driven load of gets and sets (100 gets +',
     '20 sets per event-loop turn). The format and guarantees are in docs/snapshots.md.',
+    '',
+    'Reading the numbers:',
+    '',
+    '- The snapshot is saved in blocks of at most 4,096 entries (about 1 MiB), one per event-loop turn, so the',
+    '  longest pause is one block whatever the cache size. The JSON side must build and stringify everything in',
+    '  one synchronous step, which grows with the cache.',
+    '- At 5M keys the JSON side fails: the JSON text (about 640 MB) is longer than the longest string V8 can build',
+    '  (about 512 MiB), so `JSON.stringify` throws `RangeError: Invalid string length`. The only way around that',
+    '  is to write a format of your own.',
+    '- Loading replays every record through `set` (so other options and smaller caches work, see',
+    '  docs/snapshots.md). It is the slower half, and it runs before the server listens.',
+    '- "Records written" is more than the key count under load: entries that are read or set after the cursor',
+    '  passed them are written again (the loader keeps the last record).',
     '',
   ].join('\n');
   const previous = args.append && existsSync(out) ? readFileSync(out, 'utf8') : head;
