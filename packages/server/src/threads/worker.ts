@@ -26,8 +26,8 @@ import { assertNativeUws } from '../uws.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 
 const data = workerData as ServerThreadData;
+if (!parentPort) throw new Error('threads/worker.ts runs only as a worker thread');
 const toMain = parentPort;
-if (!toMain) throw new Error('threads/worker.ts runs only as a worker thread');
 const logger = createLogger(data.config.logLevel, { sync: true }).child({ thread: data.thread });
 
 const post = (message: WorkerMessage): void => toMain.postMessage(message);
@@ -55,7 +55,7 @@ async function run(): Promise<void> {
     };
     process.on('uncaughtException', die);
     process.on('unhandledRejection', die);
-    toMain!.on('message', (message: MainMessage) => {
+    toMain.on('message', (message: MainMessage) => {
       if (message.type === 'stop-now') {
         // Sockets closed first: exiting this thread with any still open would abort the process.
         server.closeNow();
