@@ -80,7 +80,7 @@ describe('snapshot corruption matrix', () => {
       const error = await expectRefused(good.subarray(0, at), ['ERR_SNAPSHOT_TRUNCATED']);
       if (at === boundaries[boundaries.length - 1]) expect(error.message).toMatch(/without its trailer/);
     }
-  });
+  }, 120_000);
 
   it('refuses the file with any single byte changed', async () => {
     for (let at = 0; at < good.length; at++) {
@@ -90,7 +90,7 @@ describe('snapshot corruption matrix', () => {
         at < 8 ? ['ERR_SNAPSHOT_FOREIGN'] : at < 12 ? ['ERR_SNAPSHOT_VERSION'] : ['ERR_SNAPSHOT_CORRUPT', 'ERR_SNAPSHOT_TRUNCATED'];
       await expectRefused(bad, expected);
     }
-  });
+  }, 120_000);
 
   it('names the part that is damaged: header, block, trailer', async () => {
     const header = Buffer.from(good);

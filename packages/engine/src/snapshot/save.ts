@@ -94,7 +94,7 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
   try {
     handle = await open(temporary, 'w', 0o644);
     const header = encodeHeader(startedAt, cache.options);
-    await handle.write(header, 0, header.length);
+    await writeAll(handle, header);
     let fileBytes = header.length;
     const writer = new BlockWriter(chunkBytes);
     let longestStepMs = 0;
@@ -104,7 +104,7 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
       const block = writer.seal();
       longestStepMs = Math.max(longestStepMs, performance.now() - stepStart);
       if (block !== undefined) {
-        await handle.write(block, 0, block.length);
+        await writeAll(handle, block);
         fileBytes += block.length;
       }
     }
@@ -112,7 +112,7 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
     walking = false;
 
     const trailer = encodeTrailer({ ...writer.totals(), finishedAt: Date.now() });
-    await handle.write(trailer, 0, trailer.length);
+    await writeAll(handle, trailer);
     fileBytes += trailer.length;
     if (fsync) await handle.sync();
     await handle.close();
@@ -231,6 +231,15 @@ class BlockWriter {
     const bigger = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
     this.#buffer.copy(bigger, 0, 0, this.#end);
     this.#buffer = bigger;
+  }
+}
+
+/** Writes all of `bytes` at the file's current end (a write may take fewer bytes than it was given). */
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
+    if (bytesWritten === 0) throw new Error('snapshot write made no progress');
+    done += bytesWritten;
   }
 }
 
