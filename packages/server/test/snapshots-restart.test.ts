@@ -55,7 +55,7 @@ it('serves the same values after a graceful stop and a new start', async () => {
   } finally {
     await second.stop();
   }
-});
+}, 60_000);
 
 it('without SNAPSHOT_PATH there is no keeper; a directory as SNAPSHOT_PATH is a ConfigError', () => {
   const server = createServer({ ...TEST_LIMITS, host: '127.0.0.1', port: 0, logLevel: 'silent' });

@@ -177,7 +177,7 @@ describe('SnapshotKeeper', () => {
       ['y', '2'],
       ['x', '1'],
     ]);
-  });
+  }, 60_000);
 
   it('the final save on stop retries, then gives up without throwing', async () => {
     const dir = freshDir();
