@@ -138,3 +138,49 @@ it('cuts slow and broken clients, serving everyone else meanwhile, with memory b
     expect(result.json).toEqual({ key: `kept-${i}`, value: `value ${i} ✓` });
   }
 });
+
+it('does not buffer replies for a client that pipelines large reads and does not read them', async () => {
+  const value = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 31 + 7) & 0xff;
+  expect((await t.call('PUT', '/kv/large-value', { body: value })).status).toBe(200);
+  const requests = 300;
+  const socket = net.connect(t.server.port, '127.0.0.1');
+  socket.pause(); // read nothing for now
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /kv/large-value HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(requests));
+  const rssBefore = process.memoryUsage().rss;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Without backpressure the server would hold all 300 replies (300 MiB) in memory by now.
+  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+
+  // Reading now: uWS closed the connection when it met a pipelined request while a reply was held
+  // back, so the client gets the replies that were already in the socket buffers, the last one
+  // possibly cut short (its Content-Length tells the client so), and then the close.
+  let buffered = Buffer.alloc(0);
+  let complete = 0;
+  let intact = 0;
+  await new Promise<void>((resolve) => {
+    socket.on('data', (data: Buffer) => {
+      buffered = Buffer.concat([buffered, data]);
+      for (;;) {
+        const headEnd = buffered.indexOf('\r\n\r\n');
+        if (headEnd === -1) break;
+        const length = Number(/content-length: (\d+)/i.exec(buffered.toString('latin1', 0, headEnd))?.[1]);
+        if (buffered.length < headEnd + 4 + length) break;
+        if (buffered.subarray(headEnd + 4, headEnd + 4 + length).equals(value)) intact++;
+        complete++;
+        buffered = buffered.subarray(headEnd + 4 + length);
+      }
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', () => socket.destroy());
+    socket.resume();
+  });
+  expect(complete).toBeGreaterThan(0);
+  expect(intact).toBe(complete);
+  expect(complete).toBeLessThan(requests);
+  expect(buffered.length).toBeLessThan(value.length); // at most one reply, cut short
+  // The server is fine, and a client that reads its replies gets the value as before.
+  const again = await t.call('GET', '/kv/large-value');
+  expect(again.body.equals(value)).toBe(true);
+});
