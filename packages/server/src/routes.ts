@@ -142,11 +142,13 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
 
   // Event-loop delay of this thread, sampled every 10 ms by libuv; /stats reports and resets it,
   // so each /stats reply covers the time since the previous one (the soak samples it every second).
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  // The histogram records the whole interval between samples; the 10 ms period is taken off.
+  const loopDelayResolutionMs = 10;
+  const loopDelay = monitorEventLoopDelay({ resolution: loopDelayResolutionMs });
   loopDelay.enable();
   let loopDelaySince = Date.now();
   const eventLoopDelay = (): Record<string, number> => {
-    const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - loopDelayResolutionMs);
     const now = Date.now();
     const summary = {
       window_ms: now - loopDelaySince,
