@@ -64,7 +64,10 @@ WORKDIR /app
 COPY --from=build /out/package.json ./package.json
 COPY --from=build /out/node_modules ./node_modules
 COPY --from=build /out/dist ./dist
+# The one writable place, for SNAPSHOT_PATH=/data/...: mount a volume here. A
+# new named volume takes this directory's owner, so uid 1000 can write to it.
 # "node" (uid 1000) exists in the official node images and in the CI stand-in.
+RUN mkdir /data && chown node:node /data
 USER node
 EXPOSE 7171
 # No curl in slim images, so node itself probes /health. It targets HOST when

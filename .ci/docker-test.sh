@@ -345,7 +345,8 @@ sleep 2
 rss_kib="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
 vsz_kib="$(awk '/^VmSize:/ { print $2 }' "/proc/$pid/status")"
 stats="$(docker stats --no-stream --format '{{.MemUsage}}' "$CONTAINER" 2>/dev/null || echo n/a)"
-info "idle memory at the defaults (5M keys, 1.5 GiB), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
+threads="$(docker exec "$CONTAINER" node -p 'require("os").availableParallelism()' 2>/dev/null || echo '?')"
+info "idle memory at the defaults (5M keys, 1.5 GiB, THREADS = $threads cores), 1 key stored: RSS $(mib $((rss_kib * 1024))), virtual $(mib $((vsz_kib * 1024))), docker stats $stats"
 
 # SIGTERM reaches node as PID 1 and its handler shuts down cleanly: exit code 0.
 # Had it been ignored, docker would SIGKILL after 10 s and report 137. A client
@@ -377,24 +378,26 @@ remove_container
 
 # ------------------------------- run 2: --memory sized as docs/docker.md says ---
 # The documented rule: --memory >= MAX_BYTES + entry table (24 B x MAX_KEYS)
-# + index (4 B x the power of two above MAX_KEYS / 0.7) + 128 MiB for Node and
-# the server. Fill the cache with twice MAX_BYTES of 16 KiB values: the engine
+# + index (4 B x the power of two above MAX_KEYS / 0.7) + 96 MiB + 32 MiB x
+# THREADS (Node, the server, and one V8 isolate per server thread). Fill the
+# cache with twice MAX_BYTES of 16 KiB values from 16 connections: the engine
 # must evict by bytes and the kernel must never OOM-kill the container.
 mem_max_keys=100000
 mem_max_bytes=$((128 * 1048576))
+mem_threads=2
 mem_index_bytes="$(node -p "4 * 2 ** Math.ceil(Math.log2(Math.ceil($mem_max_keys / 0.7) + 1))")"
-mem_limit=$((mem_max_bytes + 24 * mem_max_keys + mem_index_bytes + 128 * 1048576))
+mem_limit=$((mem_max_bytes + 24 * mem_max_keys + mem_index_bytes + (96 + 32 * mem_threads) * 1048576))
 value_bytes=16384
 puts=$((2 * mem_max_bytes / value_bytes))
 if start_container slabcache-ci-memory --memory "$mem_limit" --memory-swap "$mem_limit" \
-     -e MAX_KEYS="$mem_max_keys" -e MAX_BYTES="$mem_max_bytes"; then
+     -e MAX_KEYS="$mem_max_keys" -e MAX_BYTES="$mem_max_bytes" -e THREADS="$mem_threads"; then
   pid="$(docker inspect -f '{{.State.Pid}}' "$CONTAINER")"
   fill="$(timeout 180 node --input-type=module -e "$FILL_JS" "$PORT" "$puts" "$value_bytes" 16 2>&1 || true)"
   first="$(http_code "http://127.0.0.1:$PORT/get?key=k0")"
   last="$(http_code "http://127.0.0.1:$PORT/get?key=k$((puts - 1))")"
   hwm_kib="$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
   state="$(docker inspect -f 'running={{.State.Running}} oom_killed={{.State.OOMKilled}}' "$CONTAINER")"
-  summary="--memory $(mib "$mem_limit"), MAX_BYTES $(mib "$mem_max_bytes"), $puts x 16 KiB puts: $fill;"
+  summary="--memory $(mib "$mem_limit"), MAX_BYTES $(mib "$mem_max_bytes"), THREADS $mem_threads, $puts x 16 KiB puts: $fill;"
   summary+=" k0 -> $first, k$((puts - 1)) -> $last; peak RSS $(mib $((hwm_kib * 1024))); $state"
   if [[ "$fill" == *'"failed":0,'* ]] && [ "$first" = 404 ] && [ "$last" = 200 ] \
      && [ "$state" = "running=true oom_killed=false" ]; then
