@@ -33,15 +33,7 @@ BASE_IMAGE=local/node:20-bookworm-slim
 SUITE=bookworm
 CACHE_DIR="${SLABCACHE_CI_CACHE:-/var/cache/slabcache-ci}"
 WORK="$(mktemp -d /var/tmp/slabcache-docker-ci.XXXXXX)"
-# dockerd's data (base image, build layers with the pnpm store: ~40k files,
-# ~0.7 GB) goes on a tmpfs when the machine has the memory: the build runs
-# faster and cleanup is an unmount instead of a ~50 s `rm -rf` on a busy disk.
-# overlay2 works on tmpfs. Otherwise it stays on /var/tmp's disk.
 WORK_ON_TMPFS=
-if [ "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)" -ge $((4 * 1024 * 1024)) ] \
-   && mount -t tmpfs -o size=3g,mode=0700 slabcache-docker-ci "$WORK" 2>/dev/null; then
-  WORK_ON_TMPFS=1
-fi
 export DOCKER_HOST="unix://$WORK/docker.sock"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -59,19 +51,29 @@ now() { date +%s.%N; }
 # Runs a long command in the background and waits for it: bash runs a trap only
 # between foreground commands, but it interrupts `wait` at once, so Ctrl-C or
 # SIGTERM during a build cleans up now rather than when the build ends.
-interruptible() { "$@" & wait $!; }
+interruptible() { "$@" & BACKGROUND_PID=$!; wait "$BACKGROUND_PID"; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- cleanup ---
 DOCKERD_PID=
 CONTAINER=
 STARTUP_SECONDS=
+ROOTFS_TMP=
+ROOTFS_TARBALL=
+BACKGROUND_PID=
 cleaned=
 # Alive and not a zombie: an exited child stays visible to `kill -0` until waited for.
 is_running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 cleanup() {
   [ -n "$cleaned" ] && return 0
   cleaned=1
+  # A step cut short by a signal (a build, debootstrap) must not go on writing
+  # into WORK while it is removed. `timeout` passes the TERM on to its command.
+  if [ -n "$BACKGROUND_PID" ] && is_running "$BACKGROUND_PID"; then
+    kill -TERM "$BACKGROUND_PID" 2>/dev/null || true
+    for _ in $(seq 20); do is_running "$BACKGROUND_PID" || break; sleep 0.5; done
+    wait "$BACKGROUND_PID" 2>/dev/null || true
+  fi
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   if [ -n "$DOCKERD_PID" ] && is_running "$DOCKERD_PID"; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
@@ -85,6 +87,7 @@ cleanup() {
     | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   if [ -n "$WORK_ON_TMPFS" ]; then umount -l "$WORK" 2>/dev/null || true; fi
   rm -rf "$WORK"
+  if [ -n "$ROOTFS_TMP" ]; then rm -f "$ROOTFS_TMP"; fi
 }
 summarized=
 finish() {
@@ -107,6 +110,15 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ 1. dockerd ---
+# dockerd's data (base image, build layers with the pnpm store: ~40k files,
+# ~0.7 GB) goes on a tmpfs when the machine has the memory: the build runs
+# faster and cleanup is an unmount instead of a ~50 s `rm -rf` on a busy disk.
+# overlay2 works on tmpfs. Otherwise it stays on /var/tmp's disk.
+mount_work_on_tmpfs() {
+  [ "$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)" -ge $((4 * 1024 * 1024)) ] || return 0
+  if mount -t tmpfs -o size=3g,mode=0700 slabcache-docker-ci "$WORK" 2>/dev/null; then WORK_ON_TMPFS=1; fi
+}
+
 install_tools() {
   command -v dockerd >/dev/null && command -v debootstrap >/dev/null && return 0
   local apt=(apt-get -o DPkg::Lock::Timeout=600 -qq)
@@ -130,21 +142,21 @@ start_dockerd() {
 }
 
 # ------------------------------------------------------ 2. the base image ---
-# The debootstrap'ed rootfs, without node, as a tarball. Written to a temp name
-# and renamed, so an interrupted run never leaves a half cache behind.
-rootfs_tarball() {
-  local arch tarball tmp rootfs
-  arch="$(dpkg --print-architecture)"
-  tarball="$CACHE_DIR/rootfs-$SUITE-minbase-$arch.tar"
-  if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
+# The debootstrap'ed rootfs, without node, as a tarball; sets ROOTFS_TARBALL.
+# Written to a temp name and renamed, so an interrupted run never leaves a half
+# cache behind (cleanup deletes the temp file).
+ensure_rootfs_tarball() {
+  local rootfs
+  ROOTFS_TARBALL="$CACHE_DIR/rootfs-$SUITE-minbase-$(dpkg --print-architecture).tar"
+  [ -s "$ROOTFS_TARBALL" ] && return 0
   mkdir -p "$CACHE_DIR"
   rootfs="$WORK/debootstrap"
   interruptible timeout 900 debootstrap --variant=minbase "$SUITE" "$rootfs" >"$WORK/debootstrap.log" 2>&1 || return 1
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tmp="$(mktemp "$CACHE_DIR/.rootfs.XXXXXX")"
-  tar -C "$rootfs" -cf "$tmp" . && mv "$tmp" "$tarball"
+  ROOTFS_TMP="$(mktemp "$CACHE_DIR/.rootfs.XXXXXX")"
+  tar -C "$rootfs" -cf "$ROOTFS_TMP" . && mv "$ROOTFS_TMP" "$ROOTFS_TARBALL"
+  ROOTFS_TMP=
   rm -rf "$rootfs"
-  echo "$tarball"
 }
 
 # Stands in for node:20-bookworm-slim: same Debian, same Node major, user node
@@ -152,16 +164,16 @@ rootfs_tarball() {
 # registry traffic is trusted through NODE_EXTRA_CA_CERTS (without it npm fails
 # with SELF_SIGNED_CERT_IN_CHAIN inside the build).
 build_base_image() {
-  local tarball rootfs npm_root node_major
+  local rootfs npm_root node_major
   node_major="$(node -p 'process.versions.node.split(".")[0]')"
   if [ "$node_major" != 20 ]; then
     echo "host node is $(node -v); the stand-in for node:20 needs Node 20" >"$WORK/base.log"
     return 1
   fi
-  tarball="$(rootfs_tarball)" || return 1
+  ensure_rootfs_tarball || return 1
   rootfs="$WORK/rootfs"
   mkdir -p "$rootfs"
-  tar -C "$rootfs" -xf "$tarball"
+  tar -C "$rootfs" -xf "$ROOTFS_TARBALL"
   mkdir -p "$rootfs/usr/local/bin" "$rootfs/usr/local/lib/node_modules" "$rootfs/etc/ssl/certs"
   cp "$(readlink -f "$(command -v node)")" "$rootfs/usr/local/bin/node"
   npm_root="$(npm root -g)"
@@ -193,6 +205,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 # ----------------------------------------------------------------- main ---
 t0="$(now)"
 if ! port_is_free; then fail "127.0.0.1:$PORT is already in use; it is reserved for this test"; finish; fi
+mount_work_on_tmpfs
 if ! install_tools; then fail "install docker.io + debootstrap"; show_tail "$WORK/apt.log"; finish; fi
 if ! start_dockerd; then fail "start dockerd"; show_tail "$WORK/dockerd.log"; finish; fi
 info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID, data on $([ -n "$WORK_ON_TMPFS" ] && echo tmpfs || echo disk) in $WORK)"
