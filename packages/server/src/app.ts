@@ -11,17 +11,17 @@
  * bucket (rateLimit.ts); a request without one is answered 429 with
  * Retry-After before its handler runs (a body it carries is drained, not read).
  *
- * Replies of 64 KiB or more go out with backpressure (see LARGE_REPLY_BYTES).
+ * Replies go out with backpressure (backpressure.ts): a client that does not
+ * read cannot make the server buffer them.
  *
  * hyper-express's own body limit is set out of reach (`max_body_length`): the
  * limits are enforced in body.ts, where a 413 gets our error shape and a
  * chunked upload over the limit does not leave a promise pending forever.
  */
 
-import { Readable } from 'node:stream';
-
 import { Server, type Request, type Response } from 'hyper-express';
 
+import { sendWithBackpressure } from './backpressure.js';
 import type { ServerConfig } from './config.js';
 import { toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -68,11 +68,9 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     if (reply.status !== 200) res.status(reply.status);
     if (reply.contentType !== undefined) res.header('content-type', reply.contentType);
     if (reply.headers !== undefined) for (const name in reply.headers) res.header(name, reply.headers[name] as string);
-    const large = largeBody(reply.body);
-    if (large !== undefined && req.method !== 'HEAD') {
-      // With backpressure: uWS keeps the reply pending until the client has read it, and parses no
-      // further pipelined request on the connection meanwhile (res.send would buffer it all at once).
-      void res.stream(Readable.from([large], { objectMode: false }), large.byteLength);
+    if (reply.body !== undefined && req.method !== 'HEAD') {
+      // Not res.send: a client that does not read must not make uWS buffer its replies (backpressure.ts).
+      sendWithBackpressure(res, reply.body);
     } else {
       // uWS 20.30 leaves a HEAD reply (endWithoutBody with a length) unfinished, which breaks the
       // next request on the connection; closing the connection after HEAD keeps clients safe.
@@ -147,26 +145,6 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     fail(index, req, res, performance.now(), error);
   });
   return app;
-}
-
-/**
- * Replies at least this big are written with backpressure. A client that
- * pipelines many reads of a large value and never reads the replies would
- * otherwise make uWS buffer every reply in memory (measured: 2,000 pipelined
- * 1 MiB reads took the server to 2 GB).
- */
-const LARGE_REPLY_BYTES = 64 * 1024;
-
-/** The body as a Buffer when it is at least LARGE_REPLY_BYTES; undefined for smaller ones (the fast path). */
-function largeBody(body: string | Buffer | undefined): Buffer | undefined {
-  if (body === undefined) return undefined;
-  if (typeof body === 'string') {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: short strings are known small without encoding them.
-    if (body.length * 3 < LARGE_REPLY_BYTES) return undefined;
-    const bytes = Buffer.from(body, 'utf8');
-    return bytes.byteLength >= LARGE_REPLY_BYTES ? bytes : undefined;
-  }
-  return body.byteLength >= LARGE_REPLY_BYTES ? body : undefined;
 }
 
 function distinctPatterns(specs: readonly RouteSpec[]): string[] {

@@ -42,6 +42,10 @@ export interface ServerConfig {
    * cache (threads/pool.ts). 1 = a single server in the calling thread, no worker.
    */
   readonly threads: number;
+  /** Snapshot file: loaded at startup if present, saved on graceful shutdown; '' = no snapshots. */
+  readonly snapshotPath: string;
+  /** Also save the snapshot every this many seconds; 0 = only on shutdown. */
+  readonly snapshotIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +115,8 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'rateLimit', env: 'RATE_LIMIT', flag: '--rate-limit', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests per second allowed per client IP, answered 429 beyond it (0 = off)' },
   { key: 'rateBurst', env: 'RATE_BURST', flag: '--rate-burst', defaultValue: 0, parse: integer(0, 10_000_000), help: 'requests a client may send at once before RATE_LIMIT applies (0 = RATE_LIMIT)' },
   { key: 'trustProxy', env: 'TRUST_PROXY', flag: '--trust-proxy', defaultValue: false, parse: boolean, help: 'rate-limit by the last X-Forwarded-For address (set only behind your own proxy)' },
+  { key: 'snapshotPath', env: 'SNAPSHOT_PATH', flag: '--snapshot', defaultValue: '', parse: (raw) => raw.trim(), help: 'snapshot file: loaded at startup if present, saved on graceful shutdown (see docs/snapshots.md; empty = off)' },
+  { key: 'snapshotIntervalSeconds', env: 'SNAPSHOT_INTERVAL', flag: '--snapshot-interval', defaultValue: 0, parse: integer(0, 604_800), help: 'also save the snapshot every N seconds (0 = only on shutdown)' },
   { key: 'threads', env: 'THREADS', flag: '--threads', defaultValue: availableParallelism(), parse: integer(1, MAX_THREADS), help: 'HTTP server threads on the one port, sharing one cache (default: the number of cores; 1 = no worker threads)' },
 ];
 

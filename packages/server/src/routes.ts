@@ -16,6 +16,7 @@
  */
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { SnapshotStatus } from './snapshots.js';
 
 import type { SlabLruCache } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
@@ -44,6 +45,8 @@ export interface RouteContext {
   readonly config: ServerConfig;
   /** Filled in once the metrics exist (they need the route list first). */
   metrics?: ServerMetrics;
+  /** Last snapshot save/load (docs/snapshots.md), or null when SNAPSHOT_PATH is not set. */
+  readonly snapshotStatus?: () => SnapshotStatus | null;
   readonly startedAt: number;
 }
 
@@ -171,6 +174,7 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
         engine: cache.stats(),
         // Requests answered by each server thread (one entry with THREADS=1).
         threads: ctx.metrics?.threadRequests() ?? [],
+        snapshot: ctx.snapshotStatus?.() ?? null,
         process: {
           pid: process.pid,
           uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),

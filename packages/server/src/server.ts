@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
 import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
 import { assertNativeUws } from './uws.js';
 
@@ -54,6 +55,8 @@ export interface SlabcacheServer {
   stopNow(): Promise<void>;
   /** The bound port; throws before start(). */
   readonly port: number;
+  /** Snapshot saving and loading, when SNAPSHOT_PATH is set (docs/snapshots.md). */
+  readonly snapshots?: SnapshotKeeper;
 }
 
 /**
@@ -71,17 +74,32 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
   const config = configFrom({ threads: 1, ...settings });
   const logger = givenLogger ?? createLogger(config.logLevel);
   const cache = createCache(config);
+  // Checks SNAPSHOT_PATH now (a ConfigError if it cannot work); the keeper lives in this thread.
+  let postStatus: (status: SnapshotStatus) => void = () => undefined;
+  const keeper = snapshotKeeperFor(config, cache, logger, (status) => postStatus(status));
+  const snapshotStatus = keeper ? () => keeper.status() : undefined;
   if (config.threads > 1) {
-    return startThreadPool({
+    const pool = startThreadPool({
       config,
       logger,
       cache,
       announce: (port) => logger.info(listeningFields(config, port, addon), 'listening'),
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
     });
+    if (!keeper) return pool;
+    postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
+    const withKeeper = withSnapshots(pool, keeper);
+    // The threads exist only once started: give them the state of the load that came before.
+    return Object.assign(Object.create(withKeeper) as typeof withKeeper, {
+      async start(): Promise<number> {
+        const port = await withKeeper.start();
+        postStatus(keeper.status());
+        return port;
+      },
+    });
   }
-  const http = buildHttpServer({ config, logger, cache });
-  return {
+  const http = buildHttpServer({ config, logger, cache, ...(snapshotStatus ? { snapshotStatus } : {}) });
+  const server: SlabcacheServer = {
     config,
     cache,
     logger,
@@ -97,6 +115,7 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
     stop: () => http.stop(),
     stopNow: async () => http.closeNow(),
   };
+  return keeper ? withSnapshots(server, keeper) : server;
 }
 
 /** One hyper-express app over `cache`: what a single-thread server is, and what each server thread runs. */
@@ -118,10 +137,12 @@ export interface HttpServerParts {
   readonly cache: SlabLruCache;
   /** The row of the shared request counters this app writes (THREADS > 1); default: counters of its own. */
   readonly thread?: MetricsThread;
+  /** The snapshot keeper's latest state for /stats. */
+  readonly snapshotStatus?: () => SnapshotStatus | null;
 }
 
-export function buildHttpServer({ config, logger, cache, thread }: HttpServerParts): HttpServer {
-  const context: RouteContext = { cache, config, startedAt: Date.now() };
+export function buildHttpServer({ config, logger, cache, thread, snapshotStatus }: HttpServerParts): HttpServer {
+  const context: RouteContext = { cache, config, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
   const routes = routeTable(context);
   const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
   context.metrics = metrics;

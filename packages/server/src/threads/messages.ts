@@ -7,11 +7,14 @@
  *                    { type: 'start-failed', message } it could not; the worker exits 1
  *   main -> worker   { type: 'shutdown' }              graceful stop, then exit 0
  *   main -> worker   { type: 'stop-now' }              close every socket at once, then exit 1
+ *   main -> worker   { type: 'snapshot-status', status } the snapshot keeper (main thread) changed
+ *                                                     state: the thread shows it in /stats
  */
 
 import type { CacheHandle } from '@slabcache/engine';
 
 import type { ServerConfig } from '../config.js';
+import type { SnapshotStatus } from '../snapshots.js';
 import type { ThreadCountersHandle } from '../threadCounters.js';
 
 export interface ServerThreadData {
@@ -26,4 +29,7 @@ export interface ServerThreadData {
 
 export type WorkerMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'start-failed'; readonly message: string };
 
-export type MainMessage = { readonly type: 'shutdown' } | { readonly type: 'stop-now' };
+export type MainMessage =
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'stop-now' }
+  | { readonly type: 'snapshot-status'; readonly status: SnapshotStatus };

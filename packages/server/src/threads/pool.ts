@@ -72,7 +72,12 @@ interface ServerThread {
   stopping: boolean;
 }
 
-export function startThreadPool({ config, logger, cache, announce, onThreadFailure }: ThreadPoolParts): SlabcacheServer {
+/** The pool is a server, plus a way to tell every thread something (snapshot status). */
+export interface ThreadPool extends SlabcacheServer {
+  postToThreads(message: MainMessage): void;
+}
+
+export function startThreadPool({ config, logger, cache, announce, onThreadFailure }: ThreadPoolParts): ThreadPool {
   // The route table is the same in every thread; the main thread needs it only to size the counters.
   const labels = routeLabels(routeTable({ cache, config, startedAt: Date.now() }));
   const counters = createThreadCounters(labels, config.threads);
@@ -175,6 +180,9 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
     cache,
     logger,
     metrics,
+    postToThreads(message: MainMessage): void {
+      for (const thread of threads) thread.worker.postMessage(message);
+    },
     get port(): number {
       if (port === undefined) throw new Error('server is not listening');
       return port;

@@ -23,6 +23,7 @@ import { createLogger } from '../logger.js';
 import { buildHttpServer, type HttpServer } from '../server.js';
 import { ThreadCounters } from '../threadCounters.js';
 import { assertNativeUws } from '../uws.js';
+import type { SnapshotStatus } from '../snapshots.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 
 const data = workerData as ServerThreadData;
@@ -37,6 +38,9 @@ function exitThread(code: number): void {
   process.exit(code);
 }
 
+/** The main thread's snapshot keeper state, as last posted (shown in /stats). */
+let snapshotStatus: SnapshotStatus | null = null;
+
 async function run(): Promise<void> {
   let http: HttpServer | undefined;
   try {
@@ -46,6 +50,7 @@ async function run(): Promise<void> {
       logger,
       cache: SlabLruCache.attach(data.cache),
       thread: { counters: ThreadCounters.attach(data.counters), thread: data.thread },
+      snapshotStatus: () => snapshotStatus,
     });
     const server = http;
     const die = (error: unknown): void => {
@@ -56,6 +61,10 @@ async function run(): Promise<void> {
     process.on('uncaughtException', die);
     process.on('unhandledRejection', die);
     toMain.on('message', (message: MainMessage) => {
+      if (message.type === 'snapshot-status') {
+        snapshotStatus = message.status;
+        return;
+      }
       if (message.type === 'stop-now') {
         // Sockets closed first: exiting this thread with any still open would abort the process.
         server.closeNow();
