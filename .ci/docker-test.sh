@@ -19,7 +19,9 @@
 #      idle memory;
 #   5. runs it again under `--memory` sized by the rule in docs/docker.md, fills
 #      the cache to twice MAX_BYTES, and checks it evicts instead of being
-#      OOM-killed.
+#      OOM-killed;
+#   6. checks a warm restart: SNAPSHOT_PATH on a named volume at /data, a key
+#      put, `docker stop`, a new container on the volume still has the key.
 # It stops dockerd by its PID and deletes its temp dir on every exit path. The
 # last line it prints is "N passed, N failed"; the exit code is 0 only if
 # nothing failed. Must run as root (apt, dockerd, debootstrap, chroot).
@@ -424,6 +426,40 @@ else
   fail "memory-limited container not healthy within 30 s"; show_tail "$WORK/container.log"
 fi
 remove_container
+
+# ------------------------- run 3: warm restart through a volume on /data ---
+# The image's one writable directory is /data (owned by uid 1000). With
+# SNAPSHOT_PATH there, the server saves on `docker stop` and a new container
+# on the same named volume starts with the data.
+volume="slabcache-ci-data-$$"
+snapshot_env=(-v "$volume:/data" -e SNAPSHOT_PATH=/data/cache.snap -e MAX_KEYS=100000 -e MAX_BYTES=$((64 * 1048576)))
+snapshot_ok=
+if start_container slabcache-ci-snapshot-1 "${snapshot_env[@]}"; then
+  put_code="$(http_code -X POST "http://127.0.0.1:$PORT/put" -H "Content-Type: application/json" -d '{"key":"warm","value":"restart"}')"
+  docker stop -t 30 "$CONTAINER" >/dev/null
+  first_exit="$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")"
+  remove_container
+  if start_container slabcache-ci-snapshot-2 "${snapshot_env[@]}"; then
+    get_body="$(curl -sS --max-time 5 "http://127.0.0.1:$PORT/get?key=warm" 2>&1 || true)"
+    snapshot_file="$(docker exec "$CONTAINER" ls -ln /data/cache.snap 2>&1 | awk '{ print "owner uid " $3 ", " $5 " bytes" }')"
+    summary="put -> $put_code, first container exited $first_exit, /data/cache.snap: $snapshot_file; second container: GET warm -> $get_body"
+    if [ "$put_code" = 200 ] && [ "$first_exit" = 0 ] && [[ "$get_body" == *restart* ]]; then
+      snapshot_ok=1
+    fi
+  else
+    summary="second container not healthy: $(tail -n 5 "$WORK/container.log" | tr '\n' ' ')"
+  fi
+else
+  summary="first container not healthy: $(tail -n 5 "$WORK/container.log" | tr '\n' ' ')"
+fi
+if [ -n "$snapshot_ok" ]; then
+  pass "warm restart through a volume on /data: $summary"
+else
+  fail "warm restart through a volume on /data: $summary"
+  if [ -n "$CONTAINER" ]; then docker logs "$CONTAINER" >"$WORK/container.log" 2>&1 || true; show_tail "$WORK/container.log"; fi
+fi
+remove_container
+docker volume rm -f "$volume" >/dev/null 2>&1 || true
 
 info "total $(seconds_since "$t0") s"
 finish
