@@ -151,7 +151,7 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
   loopDelay.enable();
   let loopDelaySince = Date.now();
   const eventLoopDelay = (): Record<string, number> => {
-    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - loopDelayResolutionMs);
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3 - loopDelayResolutionMs * 1e3) / 1e3);
     const now = Date.now();
     const summary = {
       window_ms: now - loopDelaySince,
