@@ -169,11 +169,14 @@ export interface Generator {
   next(protectedKeys: ProtectedKeys): HostileCase;
   /** What this lane's keys must hold now. */
   readonly model: Model;
+  /** Keys that only ever saw requests with broken framing: none may exist afterwards. */
+  readonly neverStored: readonly string[];
 }
 
 export function hostileRequests(seed: number, lane: number): Generator {
   const rng = makeRng(seed * 7919 + lane);
   const model: Model = new Map();
+  const neverStored: string[] = [];
   const laneKey = (): string => `atk${lane}-${pick(rng, NASTY)}${int(rng, 8)}`;
 
   const putCase = (name: string, body: Buffer, target: 'lane' | 'protected', key: string | undefined, extraHeaders: Array<[string, string]> = []): HostileCase => {
@@ -375,7 +378,9 @@ export function hostileRequests(seed: number, lane: number): Generator {
           ['Transfer-Encoding: chunked', 'zz\r\nabc\r\n0\r\n\r\n'],
           ['Transfer-Encoding: chunked', '-1\r\nabc\r\n0\r\n\r\n'],
         ] as const);
-        const bytes = Buffer.from(`PUT /kv/${percentEncode(laneKey())} HTTP/1.1\r\nHost: x\r\n${framing[0]}\r\n\r\n${framing[1]}`, 'latin1');
+        const key = `framing-${lane}-${neverStored.length}`;
+        neverStored.push(key);
+        const bytes = Buffer.from(`PUT /kv/${key} HTTP/1.1\r\nHost: x\r\n${framing[0]}\r\n\r\n${framing[1]}`, 'latin1');
         return { name: `broken framing: ${JSON.stringify(framing[0])}`, bytes, pieces: 1, expected: 'closed' };
       },
     ],
@@ -415,5 +420,6 @@ export function hostileRequests(seed: number, lane: number): Generator {
       return (generators[0] as [number, (p: ProtectedKeys) => HostileCase])[1](protectedKeys);
     },
     model,
+    neverStored,
   };
 }
