@@ -85,18 +85,12 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       cache,
       announce: (port) => logger.info(listeningFields(config, port, addon), 'listening'),
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
+      snapshotStatus,
     });
     if (!keeper) return pool;
+    // Threads start with the keeper's state (the load comes first); later changes are posted.
     postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
-    const withKeeper = withSnapshots(pool, keeper);
-    // The threads exist only once started: give them the state of the load that came before.
-    return Object.assign(Object.create(withKeeper) as typeof withKeeper, {
-      async start(): Promise<number> {
-        const port = await withKeeper.start();
-        postStatus(keeper.status());
-        return port;
-      },
-    });
+    return withSnapshots(pool, keeper);
   }
   const http = buildHttpServer({ config, logger, cache, ...(snapshotStatus ? { snapshotStatus } : {}) });
   const server: SlabcacheServer = {

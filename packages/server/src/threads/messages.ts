@@ -25,6 +25,8 @@ export interface ServerThreadData {
   readonly port: number;
   readonly cache: CacheHandle;
   readonly counters: ThreadCountersHandle;
+  /** The snapshot keeper's state when the thread was started (later changes are posted). */
+  readonly snapshotStatus: SnapshotStatus | null;
 }
 
 export type WorkerMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'start-failed'; readonly message: string };

@@ -30,6 +30,7 @@ import type { Logger } from '../logger.js';
 import { createThreadCounters, ServerMetrics } from '../metrics.js';
 import { routeTable } from '../routes.js';
 import type { SlabcacheServer } from '../server.js';
+import type { SnapshotStatus } from '../snapshots.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 import { serverThreadScript, type WorkerScript } from './workerScript.js';
 
@@ -58,6 +59,8 @@ export interface ThreadPoolParts {
   readonly announce: (port: number) => void;
   /** A thread exited without being asked to. */
   readonly onThreadFailure: (error: Error) => void;
+  /** The snapshot keeper's state, handed to each thread as it starts. */
+  readonly snapshotStatus?: (() => SnapshotStatus | null) | undefined;
 }
 
 /** One server thread as the main thread sees it. */
@@ -77,7 +80,7 @@ export interface ThreadPool extends SlabcacheServer {
   postToThreads(message: MainMessage): void;
 }
 
-export function startThreadPool({ config, logger, cache, announce, onThreadFailure }: ThreadPoolParts): ThreadPool {
+export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus }: ThreadPoolParts): ThreadPool {
   // The route table is the same in every thread; the main thread needs it only to size the counters.
   const labels = routeLabels(routeTable({ cache, config, startedAt: Date.now() }));
   const counters = createThreadCounters(labels, config.threads);
@@ -91,7 +94,14 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
   let stopping: Promise<void> | undefined;
 
   const launch = (filename: string | URL, evalCode: boolean, id: number, bindPort: number): ServerThread => {
-    const data: ServerThreadData = { config, thread: id, port: bindPort, cache: cacheHandle, counters: counters.handle };
+    const data: ServerThreadData = {
+      config,
+      thread: id,
+      port: bindPort,
+      cache: cacheHandle,
+      counters: counters.handle,
+      snapshotStatus: snapshotStatus?.() ?? null,
+    };
     const worker = new Worker(filename, { eval: evalCode, workerData: data });
     let onListening: (port: number) => void = () => undefined;
     let onStartFailed: (error: Error) => void = () => undefined;

@@ -39,7 +39,7 @@ function exitThread(code: number): void {
 }
 
 /** The main thread's snapshot keeper state, as last posted (shown in /stats). */
-let snapshotStatus: SnapshotStatus | null = null;
+let snapshotStatus: SnapshotStatus | null = data.snapshotStatus;
 
 async function run(): Promise<void> {
   let http: HttpServer | undefined;
