@@ -79,6 +79,7 @@ function childRss(kind: 'shared' | 'own-slab' | 'own-lru'): number {
     if (kind === 'shared') for (let t = 0; t < 2; t++) workers.push(new Worker('const { workerData } = require("node:worker_threads"); globalThis.h = workerData; setInterval(() => {}, 1000);', { eval: true, execArgv: [], workerData: cache.handle }));
     await new Promise((r) => setTimeout(r, 500));
     for (let i = 0; i < 4; i++) { gc(); await new Promise((r) => setTimeout(r, 100)); }
+    console.error(kind, cache.size, Math.round(process.memoryUsage().rss / 1048576));
     console.log(process.memoryUsage().rss);
     process.exit(0);
   `;
