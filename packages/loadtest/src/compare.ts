@@ -17,24 +17,13 @@
  * whole filled pool, so GETs hit and PUTs overwrite: the cache size stays N.
  */
 
-import type { FillRun, HttpComparison, HttpRun, Route } from './results.js';
+import type { ComparisonSettings, FillRun, HttpComparison, HttpRun, Route } from './results.js';
 import { freshGcSnapshot, gcDelta, sampleMemory } from './memory.js';
 import { preload } from './preload.js';
-import { startServer, type RunningServer, type ServerKind } from './server-process.js';
+import { startServer, type RunningServer } from './server-process.js';
 import { failuresOf, runWrk } from './wrk.js';
 
-export interface ComparisonConfig {
-  servers: ServerKind[];
-  sizes: number[];
-  rounds: number;
-  durationSeconds: number;
-  routes: Route[];
-  threads: number;
-  connections: number;
-  valueBytes: number;
-  putPercentInMix: number;
-  maxKeys: number;
-  maxBytes: number;
+export interface ComparisonConfig extends ComparisonSettings {
   /** THREADS for our server (HTTP threads sharing one cache); the baseline has no such setting. */
   ourThreads: number;
 }

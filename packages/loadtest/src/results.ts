@@ -56,22 +56,25 @@ export interface FillRun {
   gc?: GcDelta;
 }
 
+/** The settings of a comparison run, recorded with its results. */
+export interface ComparisonSettings {
+  servers: ServerKind[];
+  sizes: number[];
+  rounds: number;
+  durationSeconds: number;
+  routes: Route[];
+  threads: number;
+  connections: number;
+  valueBytes: number;
+  putPercentInMix: number;
+  maxKeys: number;
+  maxBytes: number;
+  /** Our server's HTTP threads (THREADS); absent in results from before the setting existed. */
+  ourThreads?: number;
+}
+
 export interface HttpComparison {
-  config: {
-    servers: ServerKind[];
-    sizes: number[];
-    rounds: number;
-    durationSeconds: number;
-    routes: Route[];
-    threads: number;
-    connections: number;
-    valueBytes: number;
-    putPercentInMix: number;
-    maxKeys: number;
-    maxBytes: number;
-    /** Our server's HTTP threads (THREADS); absent in results from before the setting existed. */
-    ourThreads?: number;
-  };
+  config: ComparisonSettings;
   idleMemory: Record<ServerKind, MemorySample>;
   fills: FillRun[];
   runs: HttpRun[];

@@ -7,29 +7,12 @@
  * exit well under that shows the sockets were closed by the server.
  */
 
-import net from 'node:net';
 
 import { spawnCli } from './support/cli';
+import { connect, readUntilClosed } from './support/sockets';
 import { request } from './support/http';
 
-/** Opens a raw connection; resolves when connected. */
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
-/** Everything the server sends on `socket` until it closes it. */
-function readUntilClosed(socket: net.Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
 
 it.each(['SIGTERM', 'SIGINT'] as const)('%s with an idle keep-alive client: the server closes it and exits 0', async (signal) => {
   const cli = spawnCli();

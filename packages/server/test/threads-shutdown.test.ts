@@ -12,27 +12,12 @@
 import net from 'node:net';
 
 import { spawnCli } from './support/cli';
+import { connect, readUntilClosed } from './support/sockets';
 import { request } from './support/http';
 
 jest.setTimeout(30_000);
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
-/** Everything the server sends on `socket` until it closes it. */
-function readUntilClosed(socket: net.Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
 
 const stoppedThreads = (logs: Array<Record<string, unknown>>): unknown[] =>
   logs.filter((l) => l['msg'] === 'stopped' && l['thread'] !== undefined).map((l) => l['thread']);
