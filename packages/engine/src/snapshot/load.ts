@@ -29,7 +29,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 
-import { SlabLruCache } from '../cache.js';
+import { SlabLruCache, type WalkVisitor } from '../cache.js';
 import { DEFAULT_OPTIONS, resolveOptions, type CacheOptions, type ResolvedOptions } from '../options.js';
 import {
   B_PAYLOAD_BYTES,
@@ -104,15 +104,11 @@ export interface LoadedSnapshot {
   readonly stats: LoadStats;
 }
 
-/** Receives one record: its key and value as ranges of `buffer`, and its expiry (0 = none). */
-type RecordSink = (
-  buffer: Buffer,
-  keyStart: number,
-  keyLength: number,
-  valueStart: number,
-  valueLength: number,
-  expiresAt: number,
-) => void;
+/**
+ * Receives one record: its key and value as ranges of a buffer, and its expiry
+ * (0 = none) — the same shape as the walk that wrote it.
+ */
+type RecordSink = WalkVisitor;
 
 /** Validates the whole file (pass 1 only) and describes it. Throws SnapshotError if it is not a sound snapshot. */
 export function inspectSnapshot(file: string): Promise<SnapshotInfo> {

@@ -24,7 +24,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import type { SlabLruCache } from '../cache.js';
+import type { SlabLruCache, WalkVisitor } from '../cache.js';
 import {
   BLOCK_HEAD_BYTES,
   chainBlock,
@@ -197,14 +197,7 @@ class BlockWriter {
   }
 
   /** The walk visitor: appends one record (runs inside walkStep, so it must not call the cache). */
-  readonly #visit = (
-    arena: Buffer,
-    keyStart: number,
-    keyLength: number,
-    valueStart: number,
-    valueLength: number,
-    expiresAt: number,
-  ): void => {
+  readonly #visit: WalkVisitor = (arena, keyStart, keyLength, valueStart, valueLength, expiresAt) => {
     const expires = expiresAt !== 0;
     const size = recordBytes(keyLength, valueLength, expires);
     if (this.#end + size > this.#buffer.length) this.#grow(this.#end + size);
