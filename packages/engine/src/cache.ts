@@ -1,55 +1,62 @@
 /**
  * SlabLruCache: the public cache, and the one place where the modules meet.
  *
- *   keys.ts       key/value checks, UTF-8 encoding into a scratch buffer
- *   hashIndex.ts  key hash → entry id (open addressing, backward-shift delete)
- *   entries.ts    entry ids; layout.ts holds the per-entry arrays
- *   lru.ts        recency order over the entry ids (exact LRU)
- *   slabs.ts      chunk memory in pages and size classes
+ *   keys.ts          key/value checks; hashing and comparing keys in place
+ *   hashIndex.ts     key hash → entry chunk (open addressing, backward-shift delete)
+ *   chunk.ts         an entry is one chunk: links, header, key, value
+ *   recencyList.ts   the list every policy orders its entries in
+ *   lru.ts/sieve.ts  the eviction policy (policy.ts): what a hit does, who leaves
+ *   slabs.ts         chunk memory in pages and size classes
+ *   lock.ts          the lock of a cache shared between threads
  *
- * Linking an entry (`#link`) writes its chunk, then indexes it, then puts it at
- * the head of the LRU; unlinking (`#unlink`) undoes all three. Memory pressure
- * has one path, `#allocOrEvict`: take a free chunk; else move a page that
- * another class no longer needs; else evict the least recently used entry and
- * try again. Evictions therefore always follow exact LRU order, whatever the
- * size class of the entry that needs room.
+ * Linking an entry writes its chunk, indexes it, then hands it to the policy;
+ * unlinking (`#unlink`) undoes all three. Memory pressure has one path,
+ * `#allocOrEvict`: take a free chunk; else move a page that another class no
+ * longer needs; else evict the policy's victim and try again. With LRU the
+ * evictions therefore always follow exact LRU order, whatever the size class
+ * of the entry that needs room.
  *
  * Every input is checked before anything changes: a call that throws leaves
  * the cache as it was.
  */
 
 import {
-  CHUNK_ASCII,
-  CHUNK_FETCHED,
-  CHUNK_HEADER_BYTES,
-  chunkFlags,
-  chunkKeyEquals,
-  chunkKeyLen,
-  chunkValueLen,
-  entryBytes,
-  keyOffset,
-  setChunkFlags,
-  writeChunkHeader,
+  Chunks,
+  entrySize,
+  F_ASCII,
+  F_BINARY_KEY,
+  F_EXPIRES,
+  F_FETCHED,
+  F_LIVE,
+  F_VISITED,
+  F_WIDE,
+  needsWide,
+  SIZEOF_VERSION,
   type ChunkRef,
 } from './chunk.js';
 import { CacheLimitError } from './errors.js';
-import { EntryTable } from './entries.js';
 import { hashBytes, randomSeed } from './hash.js';
-import { HashIndex, NOT_FOUND, type EntryId } from './hashIndex.js';
-import { KeyEncoder, valueByteLength, type Key, type Value } from './keys.js';
+import { HashIndex, NOT_FOUND } from './hashIndex.js';
+import { KeyInput, valueByteLength, type Key, type Value } from './keys.js';
 import {
   allocateHandle,
   checkMagic,
+  claimStatRow,
   createViews,
+  G_BYTES,
+  G_VERSION,
   geometryOf,
+  META_EXPIRING_ITEMS,
   META_HASH_SEED,
   META_ITEMS,
-  META_SWEEP_CURSOR,
-  META_TTL_IN_USE,
+  META_PAGE_BUMP,
+  META_SWEEP_CHUNK,
+  META_SWEEP_PAGE,
   META_WALK_ACTIVE,
   NIL,
+  NO_CLASS,
   resetState,
-  STAT_BYTES,
+  SENTINEL_REF,
   STAT_CLEARS,
   STAT_CMD_HAS,
   STAT_CMD_PEEK,
@@ -65,17 +72,19 @@ import {
   STAT_GET_MISSES,
   STAT_RECLAIMED,
   STAT_SET_REFUSED,
+  STAT_SIEVE_PASSED,
   STAT_TOTAL_ITEMS,
+  type ArenaBuffer,
   type CacheHandle,
   type Geometry,
   type Views,
-  ENTRY_WORDS,
-  E_HASH,
-  E_REF,
 } from './layout.js';
 import { CacheLock } from './lock.js';
-import { LruList } from './lru.js';
+import { LruPolicy } from './lru.js';
 import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
+import type { EvictionPolicy } from './policy.js';
+import { RecencyList } from './recencyList.js';
+import { SievePolicy } from './sieve.js';
 import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.js';
 import { Slabs } from './slabs.js';
 import { collectStats, type CacheStats } from './stats.js';
@@ -88,6 +97,7 @@ export type WalkVisitor = (
   valueStart: number,
   valueLength: number,
   expiresAt: number,
+  binaryKey: boolean,
 ) => void;
 
 export interface SetOptions {
@@ -105,10 +115,10 @@ const enum EvictionCause {
   Bytes = 1,
 }
 
-/** Values up to this many bytes are copied out with a JS loop, longer ones natively. */
-const SMALL_COPY_BYTES = 128;
+/** Values up to this many bytes are copied with a JS loop, longer ones natively. */
+const SMALL_COPY_BYTES = 64;
 
-/** Entries the TTL sweep examines on each `set` once TTLs are in use (Redis-style amortised expiry). */
+/** Chunks the TTL sweep examines on each `set` once some entry has a TTL (Redis-style amortised expiry). */
 const SWEEP_STEP = 4;
 
 /** Internal request to build a cache over an existing handle (see `SlabLruCache.attach`). */
@@ -122,24 +132,27 @@ export class SlabLruCache {
   readonly #handle: CacheHandle;
   readonly #geometry: Geometry;
   readonly #v: Views;
+  readonly #arena: ArenaBuffer;
   readonly #classes: SizeClasses;
   readonly #seed: number;
+  readonly #maxKeys: number;
+  readonly #maxValueBytes: number;
+  readonly #defaultTtl: number;
+  /** 8 in a cache with `versions`, else 0. */
+  readonly #versionBytes: number;
 
   // the modules, composed here only
-  readonly #keys: KeyEncoder;
+  readonly #keys: KeyInput;
   readonly #index: HashIndex;
-  readonly #entries: EntryTable;
-  readonly #lru: LruList;
+  readonly #chunks: Chunks;
+  readonly #list: RecencyList;
+  readonly #policy: EvictionPolicy;
   readonly #slabs: Slabs;
   readonly #lock: CacheLock;
+  /** This instance's row of event counters (layout.ts): no other thread writes it. */
+  readonly #counters: Float64Array;
   /** True once the cache may be shared (its handle was taken, or it was attached): then every operation locks. */
   #locking: boolean;
-
-  /** Length of the key currently in `#keys.bytes`; read by `#matchesKey`. */
-  #keyLen = 0;
-  /** Index predicate for the current key, created once (no closure per lookup). */
-  readonly #matchesKey = (id: EntryId): boolean =>
-    chunkKeyEquals(this.#v, this.#v.entry[id * ENTRY_WORDS + E_REF], this.#keys.bytes, this.#keyLen);
 
   /**
    * Creates an empty cache. All memory is reserved now and touched as it is used.
@@ -154,18 +167,30 @@ export class SlabLruCache {
       this.#options = resolveOptions(options);
       this.#handle = allocateHandle(this.#options, randomSeed());
     }
-    this.#geometry = geometryOf(this.#options);
+    const o = this.#options;
+    this.#geometry = geometryOf(o);
     this.#v = createViews(this.#handle);
     checkMagic(this.#v);
-    this.#classes = buildSizeClasses(this.#options);
-    this.#seed = this.#v.metaU32[META_HASH_SEED];
-    this.#keys = new KeyEncoder(this.#options.maxKeyBytes);
+    this.#arena = this.#v.arenaBytes;
+    this.#classes = buildSizeClasses(o);
+    this.#seed = this.#v.metaU32[META_HASH_SEED]!;
+    this.#maxKeys = o.maxKeys;
+    this.#maxValueBytes = o.maxValueBytes;
+    this.#defaultTtl = o.ttl;
+    this.#versionBytes = o.versions ? SIZEOF_VERSION : 0;
+    this.#counters = claimStatRow(this.#v);
+    this.#keys = new KeyInput(o.maxKeyBytes, this.#seed);
     this.#index = new HashIndex(this.#v, this.#geometry);
-    this.#entries = new EntryTable(this.#v);
-    this.#lru = new LruList(this.#v, this.#geometry.sentinel);
-    this.#lock = new CacheLock(this.#v.metaI32, this.#options.lockTimeoutMs);
+    this.#chunks = new Chunks(this.#v, this.#versionBytes);
+    this.#list = new RecencyList(this.#v, this.#chunks);
+    const counters = this.#counters;
+    this.#policy =
+      o.policy === 'sieve'
+        ? new SievePolicy(this.#v, this.#list, this.#chunks, () => counters[STAT_SIEVE_PASSED]++)
+        : new LruPolicy(this.#list);
+    this.#lock = new CacheLock(this.#v.metaI32, o.lockTimeoutMs);
     this.#locking = attach !== undefined;
-    this.#slabs = new Slabs(this.#v, this.#classes, this.#geometry);
+    this.#slabs = new Slabs(this.#v, this.#chunks, this.#classes, this.#geometry, this.#counters);
   }
 
   /**
@@ -193,7 +218,7 @@ export class SlabLruCache {
 
   /** Entries in the cache (expired entries not yet reclaimed included). */
   get size(): number {
-    return this.#v.metaU32[META_ITEMS];
+    return this.#v.metaU32[META_ITEMS]!;
   }
 
   /** Same as options.maxKeys, in lru-cache's words. */
@@ -202,148 +227,160 @@ export class SlabLruCache {
   }
 
   /**
-   * Stores `value` under `key` and makes it the most recently used entry,
-   * evicting least recently used entries if the cache is full.
-   * Throws TypeError (wrong type, bad ttl) or CacheLimitError (over
-   * maxKeyBytes/maxValueBytes); then nothing has changed.
+   * Stores `value` under `key`, evicting entries if the cache is full; with
+   * LRU the entry becomes the most recently used. Throws TypeError (wrong
+   * type, bad ttl) or CacheLimitError (over maxKeyBytes/maxValueBytes); then
+   * nothing has changed.
    */
   set(key: Key, value: Value, options?: SetOptions): this {
-    return this.#locking ? this.#locked(this.#set, key, value, options) : this.#set(key, value, options);
+    if (!this.#locking) return this.#set(key, value, options);
+    this.#lock.acquire();
+    try {
+      return this.#set(key, value, options);
+    } finally {
+      this.#lock.release();
+    }
   }
 
-  #set(key: Key, value: Value, options?: SetOptions): this {
-    const v = this.#v;
-    v.stats[STAT_CMD_SET]++;
+  #set(key: Key, value: Value, options: SetOptions | undefined): this {
+    const counters = this.#counters;
+    const keys = this.#keys;
+    counters[STAT_CMD_SET]++;
     let keyLen: number;
     let valueLen: number;
     let ttl: number;
     try {
-      keyLen = this.#keys.encode(key);
+      keyLen = keys.prepareForWrite(key);
       valueLen = valueByteLength(value);
-      if (valueLen > this.#options.maxValueBytes) {
-        throw new CacheLimitError('maxValueBytes', this.#options.maxValueBytes, valueLen);
-      }
-      ttl = options?.ttl === undefined ? this.#options.ttl : checkTtl(options.ttl);
+      if (valueLen > this.#maxValueBytes) throw new CacheLimitError('maxValueBytes', this.#maxValueBytes, valueLen);
+      ttl = options?.ttl === undefined ? this.#defaultTtl : checkTtl(options.ttl);
     } catch (error) {
-      v.stats[STAT_SET_REFUSED]++;
+      counters[STAT_SET_REFUSED]++;
       throw error;
     }
-    this.#keyLen = keyLen;
-    const hash = hashBytes(this.#keys.bytes, 0, keyLen, this.#seed);
-    const size = CHUNK_HEADER_BYTES + keyLen + valueLen;
+    const v = this.#v;
+    const ascii = typeof value === 'string' && valueLen === value.length;
+    const flags =
+      F_LIVE |
+      (ascii ? F_ASCII : 0) |
+      (ttl !== 0 ? F_EXPIRES : 0) |
+      (needsWide(keyLen, valueLen) ? F_WIDE : 0) |
+      (keys.binary ? F_BINARY_KEY : 0);
+    const size = entrySize(flags, this.#versionBytes, keyLen, valueLen, 0);
     const classId = this.#classes.classFor(size);
-    if (ttl !== 0 || v.metaU32[META_TTL_IN_USE] !== 0) this.#sweepStep();
+    if (v.metaU32[META_EXPIRING_ITEMS] !== 0) this.#sweepStep();
+    const expiresAt = ttl !== 0 ? Date.now() + ttl : 0;
+    const version = this.#versionBytes !== 0 ? ++v.global[G_VERSION]! : 0;
 
-    const slot = this.#index.findSlot(hash, this.#matchesKey);
+    const slot = this.#find();
     if (slot !== NOT_FOUND) {
-      const id = this.#index.idAt(slot);
-      const ref = v.entry[id * ENTRY_WORDS + E_REF] as ChunkRef;
+      const ref = this.#index.refAt(slot);
       if (this.#slabs.classOf(ref) === classId) {
-        // Same size class: overwrite in place. The key, and so the value offset, is unchanged.
-        const oldSize = entryBytes(v, ref);
-        writeChunkHeader(v, ref, keyLen, valueLen, this.#writeValue(keyOffset(ref) + keyLen, value, valueLen));
-        v.stats[STAT_BYTES] += size - oldSize;
+        // Same size class: rewrite the chunk in place; the policy keeps or bumps its place.
+        const chunks = this.#chunks;
+        const oldSize = chunks.entryBytes(ref);
+        const oldFlags = chunks.flags(ref);
+        this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version);
+        if ((oldFlags & F_EXPIRES) !== (flags & F_EXPIRES)) v.metaU32[META_EXPIRING_ITEMS] += ttl !== 0 ? 1 : -1;
+        v.global[G_BYTES] += size - oldSize;
         v.classRequestedBytes[classId] += size - oldSize;
-        this.#setExpiry(id, ttl);
-        this.#lru.moveToHead(id);
-        v.stats[STAT_TOTAL_ITEMS]++;
+        this.#policy.onUpdate(ref);
+        counters[STAT_TOTAL_ITEMS]++;
         return this;
       }
-      this.#unlink(id, slot);
+      this.#unlink(ref, slot);
     }
 
-    if (this.size >= this.#options.maxKeys) this.#evictTail(EvictionCause.Keys);
+    if (v.metaU32[META_ITEMS]! >= this.#maxKeys) this.#evictOne(EvictionCause.Keys);
     const ref = this.#allocOrEvict(classId);
-    const id = this.#entries.alloc();
-    this.#keys.bytes.copy(v.arenaBytes, keyOffset(ref), 0, keyLen);
-    writeChunkHeader(v, ref, keyLen, valueLen, this.#writeValue(keyOffset(ref) + keyLen, value, valueLen));
-    v.entry[id * ENTRY_WORDS + E_REF] = ref;
-    v.entry[id * ENTRY_WORDS + E_HASH] = hash;
-    this.#setExpiry(id, ttl);
-    this.#index.insert(id, hash);
-    this.#lru.pushHead(id);
+    this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version);
+    this.#index.insert(keys.hash, ref);
+    this.#policy.onInsert(ref);
     v.metaU32[META_ITEMS]++;
-    v.stats[STAT_TOTAL_ITEMS]++;
-    v.stats[STAT_BYTES] += size;
+    if (ttl !== 0) v.metaU32[META_EXPIRING_ITEMS]++;
+    v.global[G_BYTES] += size;
     v.classRequestedBytes[classId] += size;
+    counters[STAT_TOTAL_ITEMS]++;
     return this;
   }
 
-  /** The value as a string (UTF-8 decoded), making the entry most recent; undefined if absent or expired. */
+  /** The value as a string (UTF-8 decoded), counting a hit (LRU: most recent now); undefined if absent or expired. */
   get(key: Key): string | undefined {
-    return this.#locking ? this.#locked(this.#get, key) : this.#get(key);
+    if (!this.#locking) return this.#get(key);
+    this.#lock.acquire();
+    try {
+      return this.#get(key);
+    } finally {
+      this.#lock.release();
+    }
   }
 
   #get(key: Key): string | undefined {
-    const id = this.#lookupForGet(key);
-    return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
+    const ref = this.#lookupForGet(key);
+    return ref === NIL ? undefined : this.#valueString(ref);
   }
 
-  /** The value as a fresh Buffer (a copy, safe to keep), making the entry most recent; undefined if absent or expired. */
+  /** The value as a fresh Buffer (a copy, safe to keep), counting a hit; undefined if absent or expired. */
   getBytes(key: Key): Buffer | undefined {
-    return this.#locking ? this.#locked(this.#getBytes, key) : this.#getBytes(key);
+    if (!this.#locking) return this.#getBytes(key);
+    this.#lock.acquire();
+    try {
+      return this.#getBytes(key);
+    } finally {
+      this.#lock.release();
+    }
   }
 
   #getBytes(key: Key): Buffer | undefined {
-    const id = this.#lookupForGet(key);
-    if (id === NIL) return undefined;
-    return this.#copyValue(this.#v.entry[id * ENTRY_WORDS + E_REF]);
+    const ref = this.#lookupForGet(key);
+    return ref === NIL ? undefined : this.#copyValue(ref);
   }
 
   /** Like `get`, without changing recency or the hit/miss counters. */
   peek(key: Key): string | undefined {
-    return this.#locking ? this.#locked(this.#peek, key) : this.#peek(key);
-  }
-
-  #peek(key: Key): string | undefined {
-    this.#v.stats[STAT_CMD_PEEK]++;
-    const id = this.#lookupLive(key);
-    return id === NIL ? undefined : this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF]);
+    return this.#exclusive(() => {
+      this.#counters[STAT_CMD_PEEK]++;
+      const ref = this.#lookupLive(key);
+      return ref === NIL ? undefined : this.#valueString(ref);
+    });
   }
 
   /** Like `getBytes`, without changing recency or the hit/miss counters. */
   peekBytes(key: Key): Buffer | undefined {
-    return this.#locking ? this.#locked(this.#peekBytes, key) : this.#peekBytes(key);
-  }
-
-  #peekBytes(key: Key): Buffer | undefined {
-    this.#v.stats[STAT_CMD_PEEK]++;
-    const id = this.#lookupLive(key);
-    if (id === NIL) return undefined;
-    return this.#copyValue(this.#v.entry[id * ENTRY_WORDS + E_REF]);
+    return this.#exclusive(() => {
+      this.#counters[STAT_CMD_PEEK]++;
+      const ref = this.#lookupLive(key);
+      return ref === NIL ? undefined : this.#copyValue(ref);
+    });
   }
 
   /** True when `key` holds a live (unexpired) entry. Does not change recency. */
   has(key: Key): boolean {
-    return this.#locking ? this.#locked(this.#has, key) : this.#has(key);
-  }
-
-  #has(key: Key): boolean {
-    this.#v.stats[STAT_CMD_HAS]++;
-    return this.#lookupLive(key) !== NIL;
+    return this.#exclusive(() => {
+      this.#counters[STAT_CMD_HAS]++;
+      return this.#lookupLive(key) !== NIL;
+    });
   }
 
   /** Removes `key`. True if a live entry was removed. */
   delete(key: Key): boolean {
-    return this.#locking ? this.#locked(this.#delete, key) : this.#delete(key);
-  }
-
-  #delete(key: Key): boolean {
-    const v = this.#v;
-    const slot = this.#findSlot(key);
-    if (slot === NOT_FOUND) {
-      v.stats[STAT_DELETE_MISSES]++;
-      return false;
-    }
-    const id = this.#index.idAt(slot);
-    if (this.#isExpired(id)) {
-      this.#remove(id, slot, Removal.Expired);
-      v.stats[STAT_DELETE_MISSES]++;
-      return false;
-    }
-    this.#unlink(id, slot);
-    v.stats[STAT_DELETE_HITS]++;
-    return true;
+    return this.#exclusive(() => {
+      const counters = this.#counters;
+      const slot = this.#keys.prepare(key) < 0 ? NOT_FOUND : this.#find();
+      if (slot === NOT_FOUND) {
+        counters[STAT_DELETE_MISSES]++;
+        return false;
+      }
+      const ref = this.#index.refAt(slot);
+      if (this.#isExpired(ref)) {
+        this.#remove(ref, slot, Removal.Expired);
+        counters[STAT_DELETE_MISSES]++;
+        return false;
+      }
+      this.#unlink(ref, slot);
+      counters[STAT_DELETE_HITS]++;
+      return true;
+    });
   }
 
   /**
@@ -351,279 +388,309 @@ export class SlabLruCache {
    * absent or expired (lru-cache's `getRemainingTTL`).
    */
   getRemainingTTL(key: Key): number {
-    return this.#locking ? this.#locked(this.#getRemainingTTL, key) : this.#getRemainingTTL(key);
-  }
-
-  #getRemainingTTL(key: Key): number {
-    const id = this.#lookupLive(key);
-    if (id === NIL) return 0;
-    const expiry = this.#v.metaU32[META_TTL_IN_USE] === 0 ? 0 : this.#v.expiry[id];
-    return expiry === 0 ? Infinity : Math.max(0, expiry - Date.now());
+    return this.#exclusive(() => {
+      const ref = this.#lookupLive(key);
+      if (ref === NIL) return 0;
+      if ((this.#chunks.flags(ref) & F_EXPIRES) === 0) return Infinity;
+      return Math.max(0, this.#chunks.expiresAt(ref) - Date.now());
+    });
   }
 
   /**
-   * Keys from most to least recently used (lru-cache's `keys()` order), as
-   * strings. Expired entries not yet reclaimed are skipped. Do not change the
-   * cache while iterating.
+   * Keys in recency order (LRU: most recent first, lru-cache's `keys()`
+   * order; SIEVE: newest first), as strings — or as Buffers for keys that were
+   * set as bytes. Expired entries not yet reclaimed are skipped. On a shared
+   * cache the keys are copied under the lock first.
    */
-  *keys(): Generator<string> {
+  *keys(): Generator<string | Buffer> {
     if (this.#locking) {
-      yield* this.#locked(() => Array.from(this.#idsByRecency(), (id) => this.#keyString(id)), undefined);
+      yield* this.#exclusive(() => Array.from(this.#refsByRecency(), (ref) => this.#keyOf(ref)));
       return;
     }
-    for (const id of this.#idsByRecency()) yield this.#keyString(id);
+    for (const ref of this.#refsByRecency()) yield this.#keyOf(ref);
   }
 
-  /** [key, value] pairs from most to least recently used, as strings. Same rules as `keys()`. */
-  *entries(): Generator<[string, string]> {
+  /** [key, value] pairs in the order of `keys()`; values as strings. */
+  *entries(): Generator<[string | Buffer, string]> {
     if (this.#locking) {
-      yield* this.#locked(() => Array.from(this.#idsByRecency(), (id) => this.#entryPair(id)), undefined);
+      yield* this.#exclusive(() => Array.from(this.#refsByRecency(), (ref) => this.#entryPair(ref)));
       return;
     }
-    for (const id of this.#idsByRecency()) yield this.#entryPair(id);
+    for (const ref of this.#refsByRecency()) yield this.#entryPair(ref);
   }
 
-  #entryPair(id: EntryId): [string, string] {
-    return [this.#keyString(id), this.#valueString(this.#v.entry[id * ENTRY_WORDS + E_REF])];
+  #entryPair(ref: number): [string | Buffer, string] {
+    return [this.#keyOf(ref), this.#valueString(ref)];
   }
 
-  *#idsByRecency(): Generator<EntryId> {
+  *#refsByRecency(): Generator<number> {
     const now = Date.now();
-    const ttlInUse = this.#v.metaU32[META_TTL_IN_USE] !== 0;
-    const sentinel = this.#lru.sentinel;
-    for (let id = this.#lru.head; id !== NIL; id = this.#lru.lessRecent(id)) {
-      if (id !== sentinel && (!ttlInUse || !this.#expiredAt(id, now))) yield id;
+    const list = this.#list;
+    for (let ref = list.head; ref !== NIL; ref = list.towardTail(ref)) {
+      if (ref !== SENTINEL_REF && !this.#expiredAt(ref, now)) yield ref;
     }
   }
 
-  #keyString(id: EntryId): string {
-    const ref = this.#v.entry[id * ENTRY_WORDS + E_REF];
-    return this.#v.arenaBytes.toString('utf8', keyOffset(ref), keyOffset(ref) + chunkKeyLen(this.#v, ref));
+  /** The key of the entry in chunk `ref`: a string, or a Buffer copy if it was set as bytes. */
+  #keyOf(ref: number): string | Buffer {
+    const chunks = this.#chunks;
+    const start = chunks.keyStart(ref);
+    const end = start + chunks.keyLen(ref);
+    if ((chunks.flags(ref) & F_BINARY_KEY) !== 0) return Buffer.from(this.#arena.subarray(start, end));
+    return this.#arena.utf8Slice(start, end);
   }
 
   /** Removes every expired entry now. Returns true if any was removed. */
   purgeStale(): boolean {
-    return this.#locking ? this.#locked(this.#purgeStale, undefined) : this.#purgeStale();
+    return this.#exclusive(() => {
+      if (this.#v.metaU32[META_EXPIRING_ITEMS] === 0) return false;
+      const now = Date.now();
+      const expired = Array.from(this.#allRefs()).filter((ref) => this.#expiredAt(ref, now));
+      for (const ref of expired) this.#remove(ref, this.#slotOfChunk(ref), Removal.Expired);
+      return expired.length > 0;
+    });
   }
 
-  #purgeStale(): boolean {
-    if (this.#v.metaU32[META_TTL_IN_USE] === 0) return false;
-    let removed = false;
-    const now = Date.now();
-    for (let id = 0; id < this.#entries.highWater; id++) {
-      if (this.#entries.isLive(id) && this.#expiredAt(id as EntryId, now)) {
-        this.#remove(id as EntryId, this.#index.slotOfId(id as EntryId), Removal.Expired);
-        removed = true;
-      }
-    }
-    return removed;
+  *#allRefs(): Generator<number> {
+    const list = this.#list;
+    for (let ref = list.head; ref !== NIL; ref = list.towardTail(ref)) if (ref !== SENTINEL_REF) yield ref;
   }
 
   /** Removes every entry. Memory stays reserved (and resident where it was touched) for reuse. */
   clear(): void {
-    return this.#locking ? this.#locked(this.#clear, undefined) : this.#clear();
-  }
-
-  #clear(): void {
-    resetState(this.#v, this.#geometry);
-    this.#index.clear();
-    this.#v.stats[STAT_BYTES] = 0;
-    this.#v.stats[STAT_CLEARS]++;
+    this.#exclusive(() => {
+      resetState(this.#v, this.#geometry);
+      this.#index.clear();
+      this.#counters[STAT_CLEARS]++;
+    });
   }
 
   /** Counters and memory use, with memcached's names (see stats.ts). */
   stats(): CacheStats {
-    return this.#locking ? this.#locked(this.#stats, undefined) : this.#stats();
-  }
-
-  #stats(): CacheStats {
-    return collectStats(this.#v, this.#classes, this.#geometry, this.#slabs.pagesTouched());
+    return this.#exclusive(() => collectStats(this.#v, this.#classes, this.#geometry, this.#slabs.pagesTouched()));
   }
 
   /**
    * @internal Zeroes the cumulative counters (hits, misses, sets, evictions,
-   * …) and keeps what describes the contents (entries, bytes): a cache just
-   * filled from a snapshot then counts from zero, like a fresh one.
+   * …) of every thread and keeps what describes the contents (entries,
+   * bytes): a cache just filled from a snapshot then counts from zero, like
+   * a fresh one.
    */
   resetCounters(): void {
     this.#exclusive(() => {
-      const stats = this.#v.stats;
-      const bytes = stats[STAT_BYTES];
-      stats.fill(0);
-      stats[STAT_BYTES] = bytes;
+      this.#v.statRows.fill(0);
       this.#v.classEvictions.fill(0);
     });
   }
 
   /* ---- lookups ---- */
 
-  /** The index slot holding `key`, or NOT_FOUND (also for a key too long to have been stored). */
-  #findSlot(key: Key): number {
-    const keyLen = this.#keys.encodeForLookup(key);
-    if (keyLen < 0) return NOT_FOUND;
-    this.#keyLen = keyLen;
-    return this.#index.findSlot(hashBytes(this.#keys.bytes, 0, keyLen, this.#seed), this.#matchesKey);
+  /** The index slot holding the key prepared in `#keys`, or NOT_FOUND. */
+  #find(): number {
+    const index = this.#index;
+    const chunks = this.#chunks;
+    const keys = this.#keys;
+    const arena = this.#arena;
+    const hash = keys.hash;
+    const length = keys.length;
+    for (let slot = index.home(hash), distance = 0; ; slot = index.next(slot), distance++) {
+      const ref = index.refAt(slot);
+      if (ref === 0) return NOT_FOUND;
+      if (index.hashAt(slot) === hash) {
+        if (chunks.keyLen(ref) === length && keys.equalsAt(arena, chunks.keyStart(ref))) return slot;
+      } else if (index.displacement(slot) < distance) {
+        // Robin Hood order: the key would have been placed here or earlier.
+        return NOT_FOUND;
+      }
+    }
   }
 
-  /** get/getBytes: counts the hit or miss, reclaims an expired entry, bumps recency. */
+  /** get/getBytes: counts the hit or miss, reclaims an expired entry, tells the policy. Returns the chunk or NIL. */
   #lookupForGet(key: Key): number {
-    const v = this.#v;
-    const slot = this.#findSlot(key);
+    const counters = this.#counters;
+    const slot = this.#keys.prepare(key) < 0 ? NOT_FOUND : this.#find();
     if (slot === NOT_FOUND) {
-      v.stats[STAT_GET_MISSES]++;
+      counters[STAT_GET_MISSES]++;
       return NIL;
     }
-    const id = this.#index.idAt(slot);
-    if (this.#isExpired(id)) {
-      this.#remove(id, slot, Removal.Expired);
-      v.stats[STAT_GET_EXPIRED]++;
-      v.stats[STAT_GET_MISSES]++;
+    const ref = this.#index.refAt(slot);
+    let flags = this.#chunks.flags(ref);
+    if ((flags & F_EXPIRES) !== 0 && this.#chunks.expiresAt(ref) <= Date.now()) {
+      this.#remove(ref, slot, Removal.Expired);
+      counters[STAT_GET_EXPIRED]++;
+      counters[STAT_GET_MISSES]++;
       return NIL;
     }
-    v.stats[STAT_GET_HITS]++;
-    const ref = v.entry[id * ENTRY_WORDS + E_REF];
-    setChunkFlags(v, ref, chunkFlags(v, ref) | CHUNK_FETCHED);
-    this.#lru.moveToHead(id);
-    return id;
+    counters[STAT_GET_HITS]++;
+    if ((flags & F_FETCHED) === 0) {
+      flags |= F_FETCHED;
+      this.#chunks.setFlags(ref, flags);
+    }
+    this.#policy.onHit(ref, flags);
+    return ref;
   }
 
-  /** peek/has: the live entry's id or NIL; reclaims an expired entry; recency unchanged. */
+  /** peek/has: the live entry's chunk or NIL; reclaims an expired entry; recency unchanged. */
   #lookupLive(key: Key): number {
-    const slot = this.#findSlot(key);
+    const slot = this.#keys.prepare(key) < 0 ? NOT_FOUND : this.#find();
     if (slot === NOT_FOUND) return NIL;
-    const id = this.#index.idAt(slot);
-    if (this.#isExpired(id)) {
-      this.#remove(id, slot, Removal.Expired);
+    const ref = this.#index.refAt(slot);
+    if (this.#isExpired(ref)) {
+      this.#remove(ref, slot, Removal.Expired);
       return NIL;
     }
-    return id;
+    return ref;
+  }
+
+  /** The index slot of the live entry in chunk `ref` (its key is re-hashed from the chunk). */
+  #slotOfChunk(ref: number): number {
+    const chunks = this.#chunks;
+    return this.#index.slotOf(hashBytes(this.#arena, chunks.keyStart(ref), chunks.keyLen(ref), this.#seed), ref);
   }
 
   #copyValue(ref: number): Buffer {
-    const v = this.#v;
-    const length = chunkValueLen(v, ref);
-    const start = keyOffset(ref) + chunkKeyLen(v, ref);
+    const chunks = this.#chunks;
+    const start = chunks.keyStart(ref) + chunks.keyLen(ref);
+    const length = chunks.valueLen(ref);
     const out = Buffer.allocUnsafe(length);
+    const arena = this.#arena;
     if (length > SMALL_COPY_BYTES) {
-      v.arenaBytes.copy(out, 0, start, start + length);
+      arena.copy(out, 0, start, start + length);
     } else {
       // Buffer#copy costs a view allocation and a native call: a short loop is cheaper.
-      const arena = v.arenaBytes;
-      for (let i = 0; i < length; i++) out[i] = arena[start + i];
+      for (let i = 0; i < length; i++) out[i] = arena[start + i]!;
     }
     return out;
   }
 
-  /** Writes the value's bytes at `offset`; returns the chunk flags that describe them. */
-  #writeValue(offset: number, value: Value, length: number): number {
-    const arena = this.#v.arenaBytes;
-    if (typeof value !== 'string') {
-      arena.set(value, offset);
-      return 0;
-    }
-    // A string whose UTF-8 length equals its length is pure ASCII: Latin-1 bytes are the same bytes.
-    if (length === value.length) {
-      arena.latin1Write(value, offset, length);
-      return CHUNK_ASCII;
-    }
-    arena.utf8Write(value, offset, length);
-    return 0;
-  }
-
   /** The value of the entry in chunk `ref`, decoded as a string. */
   #valueString(ref: number): string {
-    const v = this.#v;
-    const start = keyOffset(ref) + chunkKeyLen(v, ref);
-    const end = start + chunkValueLen(v, ref);
-    return (chunkFlags(v, ref) & CHUNK_ASCII) !== 0 ? v.arenaBytes.latin1Slice(start, end) : v.arenaBytes.utf8Slice(start, end);
+    const chunks = this.#chunks;
+    const start = chunks.keyStart(ref) + chunks.keyLen(ref);
+    const end = start + chunks.valueLen(ref);
+    return (chunks.flags(ref) & F_ASCII) !== 0 ? this.#arena.latin1Slice(start, end) : this.#arena.utf8Slice(start, end);
+  }
+
+  /* ---- writing an entry ---- */
+
+  /** Writes header, key (from `#keys`) and value into chunk `ref`; its links are left as they are. */
+  #writeEntry(
+    ref: number,
+    flags: number,
+    keyLen: number,
+    value: Value,
+    valueLen: number,
+    ascii: boolean,
+    expiresAt: number,
+    version: number,
+  ): void {
+    const arena = this.#arena;
+    const keyStart = this.#chunks.writeHeader(ref, flags, keyLen, valueLen, expiresAt, version);
+    this.#keys.writeAt(arena, keyStart);
+    const at = keyStart + keyLen;
+    if (typeof value !== 'string') {
+      if (valueLen > SMALL_COPY_BYTES) arena.set(value, at);
+      else for (let i = 0; i < valueLen; i++) arena[at + i] = value[i]!;
+    } else if (ascii) {
+      // A string whose UTF-8 length equals its length is pure ASCII: its Latin-1 bytes are the same bytes.
+      arena.latin1Write(value, at, valueLen);
+    } else {
+      arena.utf8Write(value, at, valueLen);
+    }
   }
 
   /* ---- TTL ---- */
 
-  #setExpiry(id: EntryId, ttl: number): void {
-    const v = this.#v;
-    if (ttl !== 0) {
-      v.metaU32[META_TTL_IN_USE] = 1;
-      v.expiry[id] = Date.now() + ttl;
-    } else if (v.metaU32[META_TTL_IN_USE] !== 0) {
-      v.expiry[id] = 0;
-    }
+  #isExpired(ref: number): boolean {
+    return (this.#chunks.flags(ref) & F_EXPIRES) !== 0 && this.#chunks.expiresAt(ref) <= Date.now();
   }
 
-  #isExpired(id: EntryId): boolean {
-    return this.#v.metaU32[META_TTL_IN_USE] !== 0 && this.#expiredAt(id, Date.now());
+  #expiredAt(ref: number, now: number): boolean {
+    return (this.#chunks.flags(ref) & F_EXPIRES) !== 0 && this.#chunks.expiresAt(ref) <= now;
   }
 
-  #expiredAt(id: EntryId, now: number): boolean {
-    const expiry = this.#v.expiry[id];
-    return expiry !== 0 && expiry <= now;
-  }
-
-  /** Examines the next few entry ids for expired entries (amortised over sets, no timers). */
+  /**
+   * Examines the next few chunks of the slab pages, in address order, and
+   * reclaims those whose TTL has passed (amortised over sets, no timers).
+   * Runs only while some live entry has an expiry.
+   */
   #sweepStep(): void {
     const v = this.#v;
-    const highWater = this.#entries.highWater;
-    if (highWater === 0) return;
+    const pagesTouched = v.metaU32[META_PAGE_BUMP]!;
+    if (pagesTouched === 0) return;
     const now = Date.now();
-    let cursor = v.metaU32[META_SWEEP_CURSOR];
-    for (let n = 0; n < SWEEP_STEP; n++) {
-      if (cursor >= highWater) cursor = 0;
-      const id = cursor++ as EntryId;
-      if (this.#entries.isLive(id) && this.#expiredAt(id, now)) {
-        this.#remove(id, this.#index.slotOfId(id), Removal.Expired);
+    let page = v.metaU32[META_SWEEP_PAGE]!;
+    let chunk = v.metaU32[META_SWEEP_CHUNK]!;
+    // Empty pages are skipped without counting, but never more than one lap of them.
+    for (let examined = 0, skipped = 0; examined < SWEEP_STEP && skipped <= pagesTouched; ) {
+      if (page >= pagesTouched) {
+        page = 0;
+        chunk = 0;
+      }
+      const c = v.pageClass[page]!;
+      if (c === NO_CLASS || chunk >= v.pageCarved[page]!) {
+        page++;
+        chunk = 0;
+        skipped++;
+        continue;
+      }
+      const ref = this.#slabs.pageStart(page) + (chunk * this.#classes.chunkBytes[c]!) / 4;
+      chunk++;
+      examined++;
+      if ((this.#chunks.flags(ref) & F_LIVE) !== 0 && this.#expiredAt(ref, now)) {
+        this.#remove(ref, this.#slotOfChunk(ref), Removal.Expired);
       }
     }
-    v.metaU32[META_SWEEP_CURSOR] = cursor;
+    v.metaU32[META_SWEEP_PAGE] = page;
+    v.metaU32[META_SWEEP_CHUNK] = chunk;
   }
 
-  /* ---- linking, eviction ---- */
+  /* ---- unlinking, eviction ---- */
 
-  /** Removes entry `id` (at index `slot`) from the index, the LRU and its slab chunk. */
-  #unlink(id: EntryId, slot: number): void {
+  /** Removes the entry in chunk `ref` (at index `slot`) from the index, the policy and the slabs. */
+  #unlink(ref: number, slot: number): void {
     const v = this.#v;
-    const ref = v.entry[id * ENTRY_WORDS + E_REF] as ChunkRef;
-    const size = entryBytes(v, ref);
+    const chunks = this.#chunks;
+    const size = chunks.entryBytes(ref);
     const classId = this.#slabs.classOf(ref);
+    if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
     this.#index.removeSlot(slot);
-    this.#lru.unlink(id);
-    this.#slabs.free(ref);
-    this.#entries.free(id);
+    this.#policy.onRemove(ref);
+    this.#slabs.free(ref as ChunkRef);
     v.metaU32[META_ITEMS]--;
-    v.stats[STAT_BYTES] -= size;
+    v.global[G_BYTES] -= size;
     v.classRequestedBytes[classId] -= size;
   }
 
   /** Unlinks an entry the cache gave up (evicted or expired), counting why. */
-  #remove(id: EntryId, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
-    const v = this.#v;
-    const ref = v.entry[id * ENTRY_WORDS + E_REF];
-    const fetched = (chunkFlags(v, ref) & CHUNK_FETCHED) !== 0;
+  #remove(ref: number, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
+    const counters = this.#counters;
+    const fetched = (this.#chunks.flags(ref) & F_FETCHED) !== 0;
     if (why === Removal.Expired) {
-      v.stats[STAT_RECLAIMED]++;
-      if (!fetched) v.stats[STAT_EXPIRED_UNFETCHED]++;
+      counters[STAT_RECLAIMED]++;
+      if (!fetched) counters[STAT_EXPIRED_UNFETCHED]++;
     } else {
-      v.stats[cause === EvictionCause.Keys ? STAT_EVICTIONS_KEYS : STAT_EVICTIONS_BYTES]++;
-      v.classEvictions[this.#slabs.classOf(ref)]++;
-      if (!fetched) v.stats[STAT_EVICTED_UNFETCHED]++;
+      counters[cause === EvictionCause.Keys ? STAT_EVICTIONS_KEYS : STAT_EVICTIONS_BYTES]++;
+      this.#v.classEvictions[this.#slabs.classOf(ref)]++;
+      if (!fetched) counters[STAT_EVICTED_UNFETCHED]++;
     }
-    this.#unlink(id, slot);
+    this.#unlink(ref, slot);
   }
 
-  /** Evicts the least recently used entry (an expired one counts as reclaimed instead). */
-  #evictTail(cause: EvictionCause): void {
-    const id = this.#lru.leastRecent();
-    const why = this.#isExpired(id) ? Removal.Expired : Removal.Evicted;
-    this.#remove(id, this.#index.slotOfId(id), why, cause);
+  /** Evicts the policy's victim (an expired one counts as reclaimed instead). */
+  #evictOne(cause: EvictionCause): void {
+    const ref = this.#policy.victim();
+    this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause);
   }
 
   /**
    * A chunk of class `classId`, making room if needed:
    *   1. a free chunk of the class, or a page from the pool (slabs.alloc);
    *   2. else a page released by a class holding a page's worth of free chunks;
-   *   3. else evict the LRU entry and try again.
+   *   3. else evict the policy's victim and try again.
    * Ends because an empty cache has every page free.
    */
-  #allocOrEvict(classId: ClassId): ChunkRef {
+  #allocOrEvict(classId: ClassId): number {
     for (;;) {
       const ref = this.#slabs.alloc(classId);
       if (ref !== NIL) return ref;
@@ -631,83 +698,79 @@ export class SlabLruCache {
         this.#slabs.releasePage(this.#slabs.reclaimableClass(), this.#relocate);
         continue;
       }
-      if (this.#lru.leastRecent() === NIL) throw new Error('internal error: slab memory exhausted with no entry to evict');
-      this.#evictTail(EvictionCause.Bytes);
+      if (this.#v.metaU32[META_ITEMS] === 0) throw new Error('internal error: slab memory exhausted with no entry to evict');
+      this.#evictOne(EvictionCause.Bytes);
     }
   }
 
-  /** After slabs moved a live chunk: point its entry at the new chunk. */
+  /** After slabs moved a live chunk: its index slot and its list neighbours follow it. */
   readonly #relocate = (from: ChunkRef, to: ChunkRef): void => {
-    const v = this.#v;
-    const hash = hashBytes(v.arenaBytes, keyOffset(to), chunkKeyLen(v, to), this.#seed);
-    const slot = this.#index.findSlot(hash, (id) => v.entry[id * ENTRY_WORDS + E_REF] === from);
-    v.entry[(this.#index.idAt(slot)) * ENTRY_WORDS + E_REF] = to;
+    const chunks = this.#chunks;
+    const hash = hashBytes(this.#arena, chunks.keyStart(to), chunks.keyLen(to), this.#seed);
+    this.#index.setRef(this.#index.slotOf(hash, from), to);
+    this.#policy.onRelocate(from, to);
   };
 
-  /* ---- snapshot walk (see lru.ts, the walk sentinel) ---- */
+  /* ---- snapshot walk (see recencyList.ts, the walk sentinel) ---- */
 
   /**
-   * @internal Starts a walk over the entries from least to most recent, for a
-   * snapshot taken over many event-loop turns while the cache keeps serving.
-   * Throws if a walk is already running on this cache.
+   * @internal Starts a walk over the entries from the tail of the recency
+   * list to its head (LRU: least to most recent), for a snapshot taken over
+   * many event-loop turns while the cache keeps serving. Throws if a walk is
+   * already running on this cache.
    */
   beginWalk(): void {
     this.#exclusive(() => {
       if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) throw new Error('a snapshot walk is already running on this cache');
-      this.#lru.pushTail(this.#lru.sentinel);
+      this.#list.pushTail(SENTINEL_REF);
       this.#v.metaU32[META_WALK_ACTIVE] = 1;
     });
   }
 
   /**
-   * @internal Visits up to `max` more entries, each one more recent than the
-   * last, and returns false once the walk has reached the most recent entry
-   * (or the cache was cleared). Entries set or read during the walk move ahead
-   * of the cursor and are visited (again) later; entries deleted behind it are
-   * not taken back. `visit` sees the arena, its offsets and the absolute expiry
-   * (0 = none); it runs under the lock and must not call the cache.
+   * @internal Visits up to `max` more entries, each one nearer the head than
+   * the last, and returns false once the walk has reached the head (or the
+   * cache was cleared). Entries set or read (LRU) during the walk move ahead
+   * of the cursor and are visited (again) later. `visit` sees the arena, its
+   * offsets and the absolute expiry (0 = none); it runs under the lock and
+   * must not call the cache.
    */
   walkStep(max: number, visit: WalkVisitor): boolean {
     return this.#exclusive(() => {
-      const v = this.#v;
-      if (v.metaU32[META_WALK_ACTIVE] === 0) return false;
-      const sentinel = this.#lru.sentinel;
+      if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return false;
+      const list = this.#list;
+      const chunks = this.#chunks;
       const now = Date.now();
-      const ttlInUse = v.metaU32[META_TTL_IN_USE] !== 0;
       for (let n = 0; n < max; n++) {
-        const id = this.#lru.moreRecent(sentinel);
-        if (id === NIL) return false;
-        this.#lru.moveBefore(sentinel, id);
-        const expiry = ttlInUse ? v.expiry[id] : 0;
-        if (expiry !== 0 && expiry <= now) continue;
-        const ref = v.entry[id * ENTRY_WORDS + E_REF];
-        const keyStart = keyOffset(ref);
-        const keyLen = chunkKeyLen(v, ref);
-        visit(v.arenaBytes, keyStart, keyLen, keyStart + keyLen, chunkValueLen(v, ref), expiry);
+        const ref = list.towardHead(SENTINEL_REF);
+        if (ref === NIL) return false;
+        list.moveBefore(SENTINEL_REF, ref);
+        const flags = chunks.flags(ref);
+        const expiresAt = (flags & F_EXPIRES) !== 0 ? chunks.expiresAt(ref) : 0;
+        if (expiresAt !== 0 && expiresAt <= now) continue;
+        const keyStart = chunks.keyStart(ref);
+        const keyLen = chunks.keyLen(ref);
+        visit(this.#arena, keyStart, keyLen, keyStart + keyLen, chunks.valueLen(ref), expiresAt, (flags & F_BINARY_KEY) !== 0);
       }
       return true;
     });
   }
 
-  /** @internal Ends a walk: takes the cursor out of the LRU list. */
+  /** @internal Ends a walk: takes the cursor out of the recency list. */
   endWalk(): void {
     this.#exclusive(() => {
       if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return;
-      this.#lru.unlink(this.#lru.sentinel);
+      this.#list.unlink(SENTINEL_REF);
       this.#v.metaU32[META_WALK_ACTIVE] = 0;
     });
   }
 
   /** Runs `fn` under the lock when the cache is shared. */
   #exclusive<R>(fn: () => R): R {
-    return this.#locking ? this.#locked(fn, undefined) : fn();
-  }
-
-  /** Runs `op` holding the cache lock (for caches shared between threads). */
-  #locked<A, B, C, R>(op: (this: SlabLruCache, a: A, b: B, c: C) => R, a: A, b?: B, c?: C): R {
+    if (!this.#locking) return fn();
     this.#lock.acquire();
     try {
-      return op.call(this, a, b as B, c as C);
+      return fn();
     } finally {
       this.#lock.release();
     }
@@ -721,7 +784,7 @@ export class SlabLruCache {
       classes: cache.#classes,
       index: cache.#index,
       slabs: cache.#slabs,
-      entries: cache.#entries,
+      chunks: cache.#chunks,
       seed: cache.#seed,
     };
   }
@@ -734,7 +797,7 @@ export interface CacheInternals {
   readonly classes: SizeClasses;
   readonly index: HashIndex;
   readonly slabs: Slabs;
-  readonly entries: EntryTable;
+  readonly chunks: Chunks;
   readonly seed: number;
 }
 

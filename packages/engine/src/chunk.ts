@@ -1,17 +1,36 @@
 /**
- * Slab chunks: where one entry's key and value bytes live in the arena.
+ * Entry chunks: one entry is one slab chunk holding its recency links, a small
+ * header, the key and the value together, so that a lookup that finds the
+ * key's index slot touches exactly one more place in memory, and a recency
+ * update touches only the entry and its two neighbours.
  *
- * A chunk starts at a multiple of 8 bytes, so it is named by a u32 "chunk ref"
- * = byte offset / 8 (an arena of up to 32 GiB fits). Layout, little-endian:
+ * A chunk starts at a multiple of 4 bytes and is named by its "ref" = arena
+ * byte offset / 4, so word k of the chunk is `arenaU32[ref + k]`.
  *
- *   live chunk                          free chunk
- *   0  u32  valueLen  value bytes       0  u32  nextFree  chunk ref or NIL
- *   4  u16  keyLen    key bytes         4  u16  (unused)
- *   6  u16  flags     CHUNK_* below     6  u16  flags = 0
- *   8  …    key bytes, then value bytes; the rest of the chunk is slack
+ * CHUNK LAYOUT (little-endian)
+ *   live entry, compact header (12 bytes), for keys ≤ 255 and values ≤ 65,535 bytes:
+ *    0  u32  prev      ref of the neighbour toward the list's head (more
+ *                      recent), NIL at the head (recencyList.ts)
+ *    4  u32  next      ref of the neighbour toward the tail, NIL at the tail
+ *    8  u8   flags     F_* below
+ *    9  u8   keyLen    compact form only
+ *   10  u16  valueLen  compact form only
+ *   wide header (F_WIDE), 8 more bytes; bytes 9-11 are then unused:
+ *   12  u32  valueLen
+ *   16  u32  keyLen
+ *   then, in this order, each only where present:
+ *        u32 lo, u32 hi   expiresAt, ms since the Unix epoch   (F_EXPIRES)
+ *        u32 lo, u32 hi   version                              (caches with `versions`)
+ *        key bytes, then value bytes
+ *        u8 metaLength, meta bytes                             (F_META)
+ *   the rest of the chunk, up to its size class, is slack.
  *
- * Per-entry bookkeeping (LRU links, hash, expiry) is not here but in the
- * entry table (layout.ts): the chunk holds only what its size class needs.
+ *   free chunk: flags = 0 (no F_LIVE); word 1 links the next free chunk of
+ *   its page (NIL at the end). Word 0 is unused.
+ *
+ * What costs something only when used costs nothing otherwise: an entry
+ * without a TTL has no expiry words, and the flags byte tells every reader
+ * so from the header it reads anyway.
  */
 
 import type { Views } from './layout.js';
@@ -19,49 +38,196 @@ import type { Views } from './layout.js';
 export type ChunkRef = number & { readonly __brand: 'ChunkRef' };
 
 /** The chunk holds a live entry. */
-export const CHUNK_LIVE = 1;
+export const F_LIVE = 1;
 /** The entry was read (get) at least once since it was set: memcached's ITEM_FETCHED. */
-export const CHUNK_FETCHED = 2;
+export const F_FETCHED = 2;
 /** The value was set from a string of ASCII characters only: it decodes as Latin-1 (faster). */
-export const CHUNK_ASCII = 4;
+export const F_ASCII = 4;
+/** The entry has an expiry time (two words after the header). */
+export const F_EXPIRES = 8;
+/** The header is the 20-byte wide form (long key or value). */
+export const F_WIDE = 16;
+/** SIEVE's visited bit (sieve.ts); LRU ignores it. */
+export const F_VISITED = 32;
+/** The entry carries metadata bytes after its value. */
+export const F_META = 64;
+/** The key was given as bytes (Uint8Array), so iteration hands it back as bytes. */
+export const F_BINARY_KEY = 128;
 
-export const CHUNK_HEADER_BYTES = 8;
+/** Flags that describe the entry as it was set; the rest (fetched, visited) describe its use. */
+export const F_SHAPE = F_LIVE | F_ASCII | F_EXPIRES | F_WIDE | F_META | F_BINARY_KEY;
 
-export const chunkOffset = (ref: number): number => ref * 8;
-export const keyOffset = (ref: number): number => ref * 8 + CHUNK_HEADER_BYTES;
+export const COMPACT_HEADER_BYTES = 12;
+export const WIDE_HEADER_BYTES = 20;
+export const SIZEOF_EXPIRY = 8;
+export const SIZEOF_VERSION = 8;
+export const MAX_COMPACT_KEY = 0xff;
+export const MAX_COMPACT_VALUE = 0xffff;
+export const MAX_META_BYTES = 0xff;
 
-export const chunkValueLen = (v: Views, ref: number): number => v.arenaU32[ref * 2];
-export const chunkKeyLen = (v: Views, ref: number): number => v.arenaU16[ref * 4 + 2];
-export const chunkFlags = (v: Views, ref: number): number => v.arenaU16[ref * 4 + 3];
-export const setChunkFlags = (v: Views, ref: number, flags: number): void => {
-  v.arenaU16[ref * 4 + 3] = flags;
-};
-/** Byte offset of the value: after the header and the key. */
-export const valueOffset = (v: Views, ref: number): number => keyOffset(ref) + chunkKeyLen(v, ref);
-/** Header + key + value bytes of the entry in this chunk. */
-export const entryBytes = (v: Views, ref: number): number =>
-  CHUNK_HEADER_BYTES + chunkKeyLen(v, ref) + chunkValueLen(v, ref);
+/* word and byte positions inside a chunk */
+const W_PREV = 0;
+const W_NEXT = 1;
+const B_FLAGS = 8;
+const B_KEY_LEN = 9;
+/** u16 index of the compact valueLen: byte 10. */
+const H_VALUE_LEN = 5;
+const W_WIDE_VALUE_LEN = 3;
+const W_WIDE_KEY_LEN = 4;
 
-export function writeChunkHeader(v: Views, ref: number, keyLen: number, valueLen: number, flags: number): void {
-  v.arenaU32[ref * 2] = valueLen;
-  v.arenaU16[ref * 4 + 2] = keyLen;
-  v.arenaU16[ref * 4 + 3] = CHUNK_LIVE | flags;
+const TWO_32 = 0x1_0000_0000;
+
+/** Bytes of header before the key for an entry of this shape (flags) in a cache with `versionBytes`. */
+export function headerBytes(flags: number, versionBytes: number): number {
+  return (
+    ((flags & F_WIDE) !== 0 ? WIDE_HEADER_BYTES : COMPACT_HEADER_BYTES) +
+    ((flags & F_EXPIRES) !== 0 ? SIZEOF_EXPIRY : 0) +
+    versionBytes
+  );
 }
 
-/** Free-chunk link: reuses the valueLen word. */
-export const freeChunkNext = (v: Views, ref: number): number => v.arenaU32[ref * 2];
-export function markChunkFree(v: Views, ref: number, nextFree: number): void {
-  v.arenaU32[ref * 2] = nextFree;
-  v.arenaU16[ref * 4 + 3] = 0;
+/** Total bytes an entry takes in its chunk (what picks its size class). */
+export function entrySize(flags: number, versionBytes: number, keyLen: number, valueLen: number, metaLen: number): number {
+  return headerBytes(flags, versionBytes) + keyLen + valueLen + ((flags & F_META) !== 0 ? 1 + metaLen : 0);
 }
 
-/** True when the key stored in chunk `ref` equals `key[0, keyLen)`. */
-export function chunkKeyEquals(v: Views, ref: number, key: Uint8Array, keyLen: number): boolean {
-  if (chunkKeyLen(v, ref) !== keyLen) return false;
-  const bytes = v.arenaBytes;
-  const start = keyOffset(ref);
-  for (let i = 0; i < keyLen; i++) {
-    if (bytes[start + i] !== key[i]) return false;
+/** True when key and value lengths need the wide header. */
+export function needsWide(keyLen: number, valueLen: number): boolean {
+  return keyLen > MAX_COMPACT_KEY || valueLen > MAX_COMPACT_VALUE;
+}
+
+/**
+ * Reads and writes entry chunks of one cache. `versionBytes` is 8 in a cache
+ * created with `versions`, else 0: a constant per cache, so every offset is a
+ * few additions.
+ */
+export class Chunks {
+  readonly #u32: Uint32Array;
+  readonly #u16: Uint16Array;
+  readonly #bytes: Buffer;
+  readonly versionBytes: number;
+
+  constructor(views: Views, versionBytes: number) {
+    this.#u32 = views.arenaU32;
+    this.#u16 = views.arenaU16;
+    this.#bytes = views.arenaBytes;
+    this.versionBytes = versionBytes;
   }
-  return true;
+
+  flags(ref: number): number {
+    return this.#bytes[ref * 4 + B_FLAGS]!;
+  }
+
+  setFlags(ref: number, flags: number): void {
+    this.#bytes[ref * 4 + B_FLAGS] = flags;
+  }
+
+  prev(ref: number): number {
+    return this.#u32[ref + W_PREV]!;
+  }
+
+  next(ref: number): number {
+    return this.#u32[ref + W_NEXT]!;
+  }
+
+  setPrev(ref: number, to: number): void {
+    this.#u32[ref + W_PREV] = to;
+  }
+
+  setNext(ref: number, to: number): void {
+    this.#u32[ref + W_NEXT] = to;
+  }
+
+  keyLen(ref: number): number {
+    return (this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? this.#bytes[ref * 4 + B_KEY_LEN]! : this.#u32[ref + W_WIDE_KEY_LEN]!;
+  }
+
+  valueLen(ref: number): number {
+    return (this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? this.#u16[ref * 2 + H_VALUE_LEN]! : this.#u32[ref + W_WIDE_VALUE_LEN]!;
+  }
+
+  /** Arena byte offset of the key (the value follows it). */
+  keyStart(ref: number): number {
+    const flags = this.#bytes[ref * 4 + B_FLAGS]!;
+    if ((flags & (F_WIDE | F_EXPIRES)) === 0) return ref * 4 + COMPACT_HEADER_BYTES + this.versionBytes;
+    return ref * 4 + headerBytes(flags, this.versionBytes);
+  }
+
+  /** Arena byte offset of the value. */
+  valueStart(ref: number): number {
+    return this.keyStart(ref) + this.keyLen(ref);
+  }
+
+  /** Absolute expiry in ms since the epoch; only for chunks with F_EXPIRES. */
+  expiresAt(ref: number): number {
+    const at = ref + ((this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? 3 : 5);
+    return this.#u32[at + 1]! * TWO_32 + this.#u32[at]!;
+  }
+
+  /** The entry's version; only in caches with `versions`. */
+  version(ref: number): number {
+    const at = (this.keyStart(ref) - this.versionBytes) / 4;
+    return this.#u32[at + 1]! * TWO_32 + this.#u32[at]!;
+  }
+
+  /** Length of the metadata bytes of a chunk with F_META (they follow it); -1 without. */
+  metaLength(ref: number): number {
+    if ((this.flags(ref) & F_META) === 0) return -1;
+    return this.#bytes[this.valueStart(ref) + this.valueLen(ref)]!;
+  }
+
+  /** Header + key + value (+ meta) bytes of the live entry in this chunk. */
+  entryBytes(ref: number): number {
+    const flags = this.flags(ref);
+    const keyLen = this.keyLen(ref);
+    const valueLen = this.valueLen(ref);
+    const metaLen = (flags & F_META) !== 0 ? this.#bytes[this.keyStart(ref) + keyLen + valueLen]! : 0;
+    return entrySize(flags, this.versionBytes, keyLen, valueLen, metaLen);
+  }
+
+  /**
+   * Writes a live entry's header (links untouched) and returns the arena byte
+   * offset where its key goes. `flags` must already hold F_WIDE when needed.
+   */
+  writeHeader(ref: number, flags: number, keyLen: number, valueLen: number, expiresAt: number, version: number): number {
+    const u32 = this.#u32;
+    const bytes = this.#bytes;
+    bytes[ref * 4 + B_FLAGS] = flags;
+    let word = ref + 3;
+    if ((flags & F_WIDE) === 0) {
+      bytes[ref * 4 + B_KEY_LEN] = keyLen;
+      this.#u16[ref * 2 + H_VALUE_LEN] = valueLen;
+    } else {
+      u32[ref + W_WIDE_VALUE_LEN] = valueLen;
+      u32[ref + W_WIDE_KEY_LEN] = keyLen;
+      word = ref + 5;
+    }
+    if ((flags & F_EXPIRES) !== 0) {
+      u32[word] = expiresAt % TWO_32;
+      u32[word + 1] = Math.floor(expiresAt / TWO_32);
+      word += 2;
+    }
+    if (this.versionBytes !== 0) {
+      u32[word] = version % TWO_32;
+      u32[word + 1] = Math.floor(version / TWO_32);
+      word += 2;
+    }
+    return word * 4;
+  }
+
+  /** Turns a chunk into a free one linked to `nextFree`. */
+  markFree(ref: number, nextFree: number): void {
+    this.#bytes[ref * 4 + B_FLAGS] = 0;
+    this.#u32[ref + W_NEXT] = nextFree;
+  }
+
+  /** The next free chunk after `ref` on its page's free list, or NIL. */
+  nextFree(ref: number): number {
+    return this.#u32[ref + W_NEXT]!;
+  }
+
+  isLive(ref: number): boolean {
+    return (this.#bytes[ref * 4 + B_FLAGS]! & F_LIVE) !== 0;
+  }
 }
+

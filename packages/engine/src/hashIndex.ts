@@ -1,112 +1,130 @@
 /**
- * Hash index: open addressing with linear probing over one u32 array.
+ * Hash index: open addressing with linear probing and Robin Hood ordering,
+ * key hash → entry chunk.
  *
- * A slot holds 0 when empty, else `(tag << idBits) | (id + 1)`: the entry id
- * plus the top bits of the key's hash as a tag, so most probes that meet
- * another key are rejected without reading the entry or its key bytes. The
- * home slot of a key is `hash & mask`; the table is a power of two, at most
- * 70% full (layout.ts), so probe runs stay short.
+ * A slot is two u32 words, [hash, ref]: the key's full 32-bit hash and the
+ * ref of the entry's chunk; ref 0 (the walk sentinel, never indexed) marks an
+ * empty slot. Keeping the whole hash in the slot means a probe that meets
+ * another key almost never touches that key's chunk (1 in 2^32), and deletion
+ * knows every entry's home slot without reading any chunk.
  *
- * Deletion is backward-shift (no tombstones): after emptying slot i, later
- * members of the probe run move back into the hole when their home slot does
- * not lie cyclically in (i, j]. The table therefore never degrades, however
- * many deletes it sees.
+ * The table has `slots` = maxKeys / 0.8 slots, not a power of two: a key's
+ * home slot is `floor(hash × slots / 2^32)` (Lemire's multiply-shift range
+ * reduction, from the hash's high bits), which lets the table be sized to
+ * the load instead of to the next power of two. It is at most 80 % full.
  *
- * The index does not compare keys itself: `find` hands candidates to a
- * `matches(id)` predicate supplied by the cache, which owns the key bytes.
+ * Robin Hood: an insert that meets an entry closer to its home than the
+ * inserted one is to its own takes that slot and carries the other entry on.
+ * Every probe run is then ordered by displacement, which keeps the longest
+ * runs short at 80 % load and lets a lookup for an absent key stop as soon as
+ * it meets an entry nearer its home than the lookup is to its own
+ * (`displacement(slot) < distance`) instead of at the next empty slot.
+ *
+ * Deletion is backward-shift (no tombstones): after emptying a slot, the
+ * following entries that are not in their home slot move back by one, until
+ * an empty slot or an entry at home. The table therefore never degrades,
+ * however many deletes it sees.
+ *
+ * The index does not compare keys: the cache walks a key's probe run
+ * (`home`, `next`, `hashAt`, `refAt`, `displacement`) and compares
+ * candidates itself.
  */
 
-import { E_HASH, ENTRY_WORDS, type Geometry, type Views } from './layout.js';
-
-export type EntryId = number & { readonly __brand: 'EntryId' };
+import type { Geometry, Views } from './layout.js';
 
 export const NOT_FOUND = -1;
+const TWO_32 = 0x1_0000_0000;
 
 export class HashIndex {
-  readonly #slots: Uint32Array;
-  readonly #entry: Uint32Array;
-  readonly #mask: number;
-  readonly #idBits: number;
-  readonly #idMask: number;
+  readonly #words: Uint32Array;
+  readonly #slots: number;
 
   constructor(views: Views, geometry: Geometry) {
-    this.#slots = views.index;
-    this.#entry = views.entry;
-    this.#mask = geometry.indexCapacity - 1;
-    this.#idBits = geometry.idBits;
-    this.#idMask = geometry.idBits === 32 ? 0xffffffff : 2 ** geometry.idBits - 1;
+    this.#words = views.index;
+    this.#slots = geometry.indexSlots;
   }
 
-  /** The tag stored beside an id for a key of this hash: its top (32 - idBits) bits. */
-  #tagOf(hash: number): number {
-    return this.#idBits >= 32 ? 0 : hash >>> this.#idBits;
+  get slots(): number {
+    return this.#slots;
   }
 
   /**
-   * The slot of the entry whose key has `hash` and satisfies `matches`, or
-   * NOT_FOUND. `matches` sees only ids whose tag agrees with the hash.
+   * The home slot of a hash. The product is below 2^61, so as a double it is
+   * rounded (deterministically); its rounding error is under slots / 2^21, so
+   * the result is always below `slots`.
    */
-  findSlot(hash: number, matches: (id: EntryId) => boolean): number {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const idBits = this.#idBits;
-    const idMask = this.#idMask;
-    const tag = this.#tagOf(hash);
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const word = slots[i];
-      if (word === 0) return NOT_FOUND;
-      if (word >>> idBits === tag && matches(((word & idMask) - 1) as EntryId)) return i;
-    }
+  home(hash: number): number {
+    return Math.floor((hash * this.#slots) / TWO_32);
   }
 
-  /** The id stored in an occupied slot. */
-  idAt(slot: number): EntryId {
-    return ((this.#slots[slot] & this.#idMask) - 1) as EntryId;
+  next(slot: number): number {
+    return slot + 1 === this.#slots ? 0 : slot + 1;
   }
 
-  /** Adds entry `id` whose key hashes to `hash`. The key must not be in the index already. */
-  insert(id: EntryId, hash: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let i = hash & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = ((this.#tagOf(hash) << this.#idBits) | (id + 1)) >>> 0;
+  hashAt(slot: number): number {
+    return this.#words[slot * 2]!;
   }
 
-  /** The slot that holds entry `id` (which must be indexed). */
-  slotOfId(id: EntryId): number {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const want = id + 1;
-    for (let i = this.#entry[id * ENTRY_WORDS + E_HASH] & mask; ; i = (i + 1) & mask) {
-      if ((slots[i] & this.#idMask) === want) return i;
-    }
+  /** The chunk ref in a slot; 0 when the slot is empty. */
+  refAt(slot: number): number {
+    return this.#words[slot * 2 + 1]!;
   }
 
-  /** Empties `slot` and shifts the rest of its probe run back (backward-shift deletion). */
-  removeSlot(slot: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let hole = slot;
-    for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
-      const word = slots[j];
-      if (word === 0) break;
-      const home = this.#entry[((word & this.#idMask) - 1) * ENTRY_WORDS + E_HASH] & mask;
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        slots[hole] = word;
-        hole = j;
+  setRef(slot: number, ref: number): void {
+    this.#words[slot * 2 + 1] = ref;
+  }
+
+  /** How many slots past its home the entry in an occupied slot sits. */
+  displacement(slot: number): number {
+    const home = this.home(this.#words[slot * 2]!);
+    return slot >= home ? slot - home : slot + this.#slots - home;
+  }
+
+  /** Adds an entry. The key must not be in the index already; the table is never full (80 % at most). */
+  insert(hash: number, ref: number): void {
+    const words = this.#words;
+    let slot = this.home(hash);
+    for (let distance = 0; ; slot = this.next(slot), distance++) {
+      if (words[slot * 2 + 1] === 0) break;
+      const theirs = this.displacement(slot);
+      if (theirs < distance) {
+        // Robin Hood: the entry here is nearer its home than we are to ours; it moves on instead.
+        const carriedHash = words[slot * 2]!;
+        const carriedRef = words[slot * 2 + 1]!;
+        words[slot * 2] = hash;
+        words[slot * 2 + 1] = ref;
+        hash = carriedHash;
+        ref = carriedRef;
+        distance = theirs;
       }
     }
-    slots[hole] = 0;
+    words[slot * 2] = hash;
+    words[slot * 2 + 1] = ref;
+  }
+
+  /** The slot that holds `ref` (whose key hashes to `hash`); it must be indexed. */
+  slotOf(hash: number, ref: number): number {
+    const words = this.#words;
+    let slot = this.home(hash);
+    while (words[slot * 2 + 1] !== ref) slot = this.next(slot);
+    return slot;
+  }
+
+  /** Empties `slot` and shifts the rest of its probe run back by one (backward-shift deletion). */
+  removeSlot(slot: number): void {
+    const words = this.#words;
+    let hole = slot;
+    for (let j = this.next(hole); words[j * 2 + 1] !== 0 && this.displacement(j) > 0; j = this.next(j)) {
+      words[hole * 2] = words[j * 2]!;
+      words[hole * 2 + 1] = words[j * 2 + 1]!;
+      hole = j;
+    }
+    words[hole * 2] = 0;
+    words[hole * 2 + 1] = 0;
   }
 
   /** Empties the whole table. */
   clear(): void {
-    this.#slots.fill(0);
-  }
-
-  get capacity(): number {
-    return this.#mask + 1;
+    this.#words.fill(0);
   }
 }

@@ -4,129 +4,131 @@
  * slots), so it is for tests and fuzzing, not for production paths.
  *
  * Invariants:
- *   LRU    the list from head to tail visits each live entry once; prev/next agree.
- *   entry  each live entry's chunk is LIVE, lies on a page of the size class
- *          its size maps to, at a chunk boundary below the page's carve mark;
- *          its stored hash is the hash of its key bytes.
- *   index  every live entry is found by its key; the index holds exactly the
- *          live entries.
+ *   list   from head to tail it visits each live entry once (and the walk
+ *          sentinel at most once); prev/next agree; head and tail match.
+ *   entry  each listed chunk is LIVE, lies on a page of the size class its
+ *          size maps to, at a chunk boundary below the page's carve mark.
+ *   index  every listed entry is found by its key, in a slot that holds its
+ *          key's hash; the index holds exactly the listed entries; probe runs
+ *          are in Robin Hood order (an entry is at most one slot further from
+ *          home than the entry before it, and at home after an empty slot).
  *   slabs  per page, free-list length + uncarved chunks = freeCount; a page is
  *          on its class's partial list iff it has a free chunk; per class, the
  *          page, free-chunk, live-chunk and requested-byte totals agree; pages
  *          owned + pages in the pool = pages handed out ≤ maxBytes / pageBytes.
+ *   counts items, bytes and entries with an expiry match the entries.
+ *   sieve  the hand is NIL or a listed entry.
  */
 
 import type { SlabLruCache } from './cache.js';
-import { CHUNK_LIVE, chunkFlags, chunkKeyLen, entryBytes, freeChunkNext, keyOffset } from './chunk.js';
+import { F_EXPIRES } from './chunk.js';
 import { hashBytes } from './hash.js';
-import type { EntryId } from './hashIndex.js';
+import type { HashIndex } from './hashIndex.js';
 import {
+  G_BYTES,
+  META_EXPIRING_ITEMS,
+  META_HAND,
   META_ITEMS,
-  META_LRU_HEAD,
-  META_LRU_TAIL,
+  META_LIST_HEAD,
+  META_LIST_TAIL,
   META_PAGE_BUMP,
   META_PAGE_FREE,
   META_RECLAIMABLE,
   NIL,
   NO_CLASS,
-  STAT_BYTES,
-  ENTRY_WORDS,
-  E_HASH,
-  E_NEXT,
-  E_PREV,
-  E_REF,
+  SENTINEL_REF,
 } from './layout.js';
 
 export function checkInvariants(cache: SlabLruCache): void {
-  const { views: v, geometry: g, classes, entries, seed } = (
+  const { views: v, geometry: g, classes, index, slabs, chunks, seed } = (
     cache.constructor as typeof SlabLruCache
   ).unsafeInternals(cache);
   const fail = (message: string): never => {
     throw new Error(`cache invariant broken: ${message}`);
   };
-  const items = v.metaU32[META_ITEMS];
-  const highWater = entries.highWater;
-  const refsPerPage = g.pageBytes / 8;
+  const items = v.metaU32[META_ITEMS]!;
+  const arena = v.arenaBytes;
 
-  /* ---- LRU list and entries ---- */
-  const seen = new Uint8Array(highWater);
+  /* ---- list and entries ---- */
+  const listed = new Set<number>();
   const liveByClass = new Float64Array(classes.count);
   const requestedByClass = new Float64Array(classes.count);
   let bytes = 0;
-  let count = 0;
+  let expiring = 0;
   let prev = NIL;
-  for (let id = v.metaU32[META_LRU_HEAD]; id !== NIL; id = v.entry[id * ENTRY_WORDS + E_NEXT]) {
-    if (id === g.sentinel) {
-      // The snapshot walk's cursor: linked, but not an entry.
-      if (v.entry[id * ENTRY_WORDS + E_PREV] !== prev) fail(`sentinel's prev is wrong`);
-      prev = id;
+  let sentinelSeen = false;
+  for (let ref = v.metaU32[META_LIST_HEAD]!; ref !== NIL; ref = chunks.next(ref)) {
+    if (chunks.prev(ref) !== prev) fail(`prev of ${ref} is ${chunks.prev(ref)}, expected ${prev}`);
+    prev = ref;
+    if (ref === SENTINEL_REF) {
+      if (sentinelSeen) fail('the walk sentinel is listed twice (cycle)');
+      sentinelSeen = true;
       continue;
     }
-    if (id >= highWater) fail(`LRU reaches id ${id} beyond the high-water mark ${highWater}`);
-    if (seen[id]) fail(`LRU visits id ${id} twice (cycle)`);
-    seen[id] = 1;
-    if (v.entry[id * ENTRY_WORDS + E_PREV] !== prev) fail(`prev[${id}] = ${v.entry[id * ENTRY_WORDS + E_PREV]}, expected ${prev}`);
-    if (!entries.isLive(id)) fail(`LRU holds free id ${id}`);
-    const ref = v.entry[id * ENTRY_WORDS + E_REF];
-    if ((chunkFlags(v, ref) & CHUNK_LIVE) === 0) fail(`entry ${id}: chunk ${ref} is not LIVE`);
-    const page = Math.floor(ref / refsPerPage);
-    const c = v.pageClass[page];
-    if (c === NO_CLASS) fail(`entry ${id}: page ${page} has no class`);
-    const size = entryBytes(v, ref);
-    if (classes.classFor(size) !== c) fail(`entry ${id}: ${size} bytes in class ${c}, expected ${classes.classFor(size)}`);
-    const chunkBytes = classes.chunkBytes[c];
-    const within = (ref - page * refsPerPage) * 8;
-    if (within % chunkBytes !== 0) fail(`entry ${id}: chunk ${ref} not on a chunk boundary`);
-    if (within / chunkBytes >= v.pageCarved[page]) fail(`entry ${id}: chunk beyond the carve mark`);
-    const keyHash = hashBytes(v.arenaBytes, keyOffset(ref), chunkKeyLen(v, ref), seed);
-    if (keyHash !== v.entry[id * ENTRY_WORDS + E_HASH]) fail(`entry ${id}: stored hash differs from its key's hash`);
-    if (findByHash(cache, id as EntryId, keyHash) !== id) fail(`entry ${id}: not found in the index by its key`);
+    if (listed.has(ref)) fail(`the list visits chunk ${ref} twice (cycle)`);
+    listed.add(ref);
+    if (listed.size > items) fail(`the list holds more than the ${items} entries counted`);
+    if (!chunks.isLive(ref)) fail(`chunk ${ref} is listed but not LIVE`);
+    const page = slabs.pageOf(ref);
+    if (page < 0 || page >= g.maxPages) fail(`chunk ${ref} lies outside the pages`);
+    const c = v.pageClass[page]!;
+    if (c === NO_CLASS) fail(`chunk ${ref}: page ${page} has no class`);
+    const size = chunks.entryBytes(ref);
+    if (classes.classFor(size) !== c) fail(`chunk ${ref}: ${size} bytes in class ${c}, expected ${classes.classFor(size)}`);
+    const chunkBytes = classes.chunkBytes[c]!;
+    const within = (ref - slabs.pageStart(page)) * 4;
+    if (within % chunkBytes !== 0) fail(`chunk ${ref} not on a chunk boundary`);
+    if (within / chunkBytes >= v.pageCarved[page]!) fail(`chunk ${ref} beyond the carve mark`);
+    const hash = hashBytes(arena, chunks.keyStart(ref), chunks.keyLen(ref), seed);
+    if (!indexHolds(index, hash, ref)) fail(`chunk ${ref}: not found in the index by its key's hash`);
+    if ((chunks.flags(ref) & F_EXPIRES) !== 0) expiring++;
     liveByClass[c]++;
     requestedByClass[c] += size;
     bytes += size;
-    count++;
-    prev = id;
   }
-  if (v.metaU32[META_LRU_TAIL] !== prev) fail(`tail is ${v.metaU32[META_LRU_TAIL]}, list ends at ${prev}`);
-  if (count !== items) fail(`LRU holds ${count} entries, item count is ${items}`);
-  if (v.stats[STAT_BYTES] !== bytes) fail(`bytes counter ${v.stats[STAT_BYTES]}, entries add up to ${bytes}`);
-  for (let id = 0; id < highWater; id++) {
-    if (entries.isLive(id) && !seen[id]) fail(`live id ${id} is not on the LRU list`);
-  }
+  if (v.metaU32[META_LIST_TAIL] !== prev) fail(`tail is ${v.metaU32[META_LIST_TAIL]}, list ends at ${prev}`);
+  if (listed.size !== items) fail(`the list holds ${listed.size} entries, item count is ${items}`);
+  if (v.global[G_BYTES] !== bytes) fail(`bytes counter ${v.global[G_BYTES]}, entries add up to ${bytes}`);
+  if (v.metaU32[META_EXPIRING_ITEMS] !== expiring) fail(`${expiring} entries expire, counter says ${v.metaU32[META_EXPIRING_ITEMS]}`);
+  const hand = v.metaU32[META_HAND]!;
+  if (hand !== NIL && !listed.has(hand)) fail(`the SIEVE hand points at ${hand}, not a listed entry`);
 
   /* ---- index ---- */
   let occupied = 0;
-  for (let i = 0; i < v.index.length; i++) {
-    if (v.index[i] === 0) continue;
+  for (let slot = 0; slot < index.slots; slot++) {
+    const ref = index.refAt(slot);
+    if (ref === 0) continue;
     occupied++;
-    const id = v.index[i] & (2 ** g.idBits - 1);
-    if (id === 0 || !entries.isLive(id - 1)) fail(`index slot ${i} holds non-live id ${id - 1}`);
+    if (!listed.has(ref)) fail(`index slot ${slot} holds chunk ${ref}, which is not a listed entry`);
+    const before = slot === 0 ? index.slots - 1 : slot - 1;
+    const limit = index.refAt(before) === 0 ? 0 : index.displacement(before) + 1;
+    if (index.displacement(slot) > limit) fail(`index slot ${slot} breaks Robin Hood order`);
   }
   if (occupied !== items) fail(`index holds ${occupied} slots, item count is ${items}`);
 
   /* ---- slabs ---- */
-  const pageBump = v.metaU32[META_PAGE_BUMP];
+  const pageBump = v.metaU32[META_PAGE_BUMP]!;
   if (pageBump > g.maxPages) fail(`${pageBump} pages handed out, only ${g.maxPages} fit in maxBytes`);
   const pagesByClass = new Float64Array(classes.count);
   const freeByClass = new Float64Array(classes.count);
   let owned = 0;
   for (let page = 0; page < pageBump; page++) {
-    const c = v.pageClass[page];
+    const c = v.pageClass[page]!;
     if (c === NO_CLASS) continue;
     owned++;
     pagesByClass[c]++;
-    const perPage = classes.chunksPerPage[c];
-    let free = perPage - v.pageCarved[page];
-    for (let ref = v.pageFreeHead[page]; ref !== NIL; ref = freeChunkNext(v, ref)) {
-      if (Math.floor(ref / refsPerPage) !== page) fail(`page ${page}: free list reaches chunk ${ref} on another page`);
-      if ((chunkFlags(v, ref) & CHUNK_LIVE) !== 0) fail(`page ${page}: free list holds a LIVE chunk ${ref}`);
+    const perPage = classes.chunksPerPage[c]!;
+    let free = perPage - v.pageCarved[page]!;
+    for (let ref = v.pageFreeHead[page]!; ref !== NIL; ref = chunks.nextFree(ref)) {
+      if (slabs.pageOf(ref) !== page) fail(`page ${page}: free list reaches chunk ${ref} on another page`);
+      if (chunks.isLive(ref)) fail(`page ${page}: free list holds a LIVE chunk ${ref}`);
       if (++free > perPage) fail(`page ${page}: free list longer than the page`);
     }
     if (free !== v.pageFreeCount[page]) fail(`page ${page}: ${free} free chunks, freeCount says ${v.pageFreeCount[page]}`);
     freeByClass[c] += free;
   }
   let pooled = 0;
-  for (let page = v.metaU32[META_PAGE_FREE]; page !== NIL; page = v.pageNext[page]) {
+  for (let page = v.metaU32[META_PAGE_FREE]!; page !== NIL; page = v.pageNext[page]!) {
     if (v.pageClass[page] !== NO_CLASS) fail(`pooled page ${page} still belongs to class ${v.pageClass[page]}`);
     if (++pooled > pageBump) fail('page pool list has a cycle');
   }
@@ -134,14 +136,14 @@ export function checkInvariants(cache: SlabLruCache): void {
   let reclaimable = 0;
   for (let c = 0; c < classes.count; c++) {
     const onPartial = new Set<number>();
-    for (let page = v.classPartialHead[c]; page !== NIL; page = v.pageNext[page]) {
+    for (let page = v.classPartialHead[c]!; page !== NIL; page = v.pageNext[page]!) {
       if (onPartial.has(page)) fail(`class ${c}: partial list has a cycle`);
       onPartial.add(page);
       if (v.pageClass[page] !== c) fail(`class ${c}: partial list holds page ${page} of class ${v.pageClass[page]}`);
       if (v.pageFreeCount[page] === 0) fail(`class ${c}: full page ${page} on the partial list`);
     }
     for (let page = 0; page < pageBump; page++) {
-      if (v.pageClass[page] === c && v.pageFreeCount[page] > 0 && !onPartial.has(page)) {
+      if (v.pageClass[page] === c && v.pageFreeCount[page]! > 0 && !onPartial.has(page)) {
         fail(`class ${c}: page ${page} has free chunks but is not on the partial list`);
       }
     }
@@ -149,20 +151,17 @@ export function checkInvariants(cache: SlabLruCache): void {
     if (v.classFreeChunks[c] !== freeByClass[c]) fail(`class ${c}: ${freeByClass[c]} free chunks, counter ${v.classFreeChunks[c]}`);
     if (v.classLiveChunks[c] !== liveByClass[c]) fail(`class ${c}: ${liveByClass[c]} live chunks, counter ${v.classLiveChunks[c]}`);
     if (v.classRequestedBytes[c] !== requestedByClass[c]) fail(`class ${c}: requested bytes disagree`);
-    if (v.classFreeChunks[c] >= classes.chunksPerPage[c]) reclaimable++;
+    if (v.classFreeChunks[c]! >= classes.chunksPerPage[c]!) reclaimable++;
   }
   if (v.metaU32[META_RECLAIMABLE] !== reclaimable) fail(`reclaimable count ${v.metaU32[META_RECLAIMABLE]}, actual ${reclaimable}`);
 }
 
-/** Probes the index for `id` from its key's home slot, bounded by the table size. */
-function findByHash(cache: SlabLruCache, id: EntryId, hash: number): number {
-  const { views: v, geometry: g } = (cache.constructor as typeof SlabLruCache).unsafeInternals(cache);
-  const mask = g.indexCapacity - 1;
-  const idMask = 2 ** g.idBits - 1;
-  for (let i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
-    const word = v.index[i];
-    if (word === 0) return NIL;
-    if ((word & idMask) === id + 1) return id;
+/** True when `ref` sits in the probe run of `hash`, in a slot that holds that hash (bounded by the table size). */
+function indexHolds(index: HashIndex, hash: number, ref: number): boolean {
+  for (let slot = index.home(hash), n = 0; n < index.slots; slot = index.next(slot), n++) {
+    const at = index.refAt(slot);
+    if (at === 0) return false;
+    if (at === ref) return index.hashAt(slot) === hash;
   }
-  return NIL;
+  return false;
 }

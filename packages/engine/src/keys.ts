@@ -1,31 +1,83 @@
 /**
- * Key and value input: checks types and limits, and turns keys into UTF-8
- * bytes in a per-instance scratch buffer (no allocation per operation).
+ * Key and value input: checks types and limits, hashes keys, and compares or
+ * writes them against the arena, without allocating per operation.
  *
- * Strings are encoded as UTF-8 (a lone surrogate becomes U+FFFD, as in
- * TextEncoder). Byte keys are copied as they are. A key's limit is checked on
- * its encoded length; since every UTF-16 unit takes at least one byte, a string
- * longer than the limit is refused before it is encoded at all.
+ * Keys are bytes: a string key is its UTF-8 encoding (a lone surrogate becomes
+ * U+FFFD, as in TextEncoder), so a string and its UTF-8 bytes are one key.
+ * Most keys are ASCII strings, and for those the string itself is hashed,
+ * compared and copied character by character: no encoding pass, no scratch
+ * copy. Other strings are encoded once into a scratch buffer; byte keys are
+ * used as they are. A key's limit is checked on its byte length; since every
+ * UTF-16 unit takes at least one byte, a string longer than the limit is
+ * refused before it is looked at.
  */
 
 import { CacheLimitError, describeType } from './errors.js';
+import { hashAscii, hashBytes } from './hash.js';
+import type { ArenaBuffer } from './layout.js';
 
 export type Key = string | Uint8Array;
 export type Value = string | Uint8Array;
 
-export class KeyEncoder {
-  /** Holds the current key's bytes: 3 bytes per UTF-16 unit is the worst case. */
-  readonly bytes: Buffer;
-  readonly #maxKeyBytes: number;
+/** Keys up to this long are copied into the arena with a loop; longer ones natively. */
+const SHORT_KEY = 24;
 
-  constructor(maxKeyBytes: number) {
+/** The key of the operation in progress. One per cache instance, reused by every call. */
+export class KeyInput {
+  /** The key when it is an ASCII string (compared and copied as characters), else null. */
+  text: string | null = null;
+  /** The key's bytes when it is not an ASCII string: the caller's array or `#scratch`. */
+  bytes: Uint8Array;
+  /** Byte length of the current key. */
+  length = 0;
+  /** Its hash (MurmurHash3 with the cache's seed). */
+  hash = 0;
+  /** True when the caller gave bytes rather than a string. */
+  binary = false;
+  /** Holds a non-ASCII string key's UTF-8 bytes: 3 bytes per UTF-16 unit is the worst case. */
+  readonly #scratch: Buffer;
+  readonly #maxKeyBytes: number;
+  readonly #seed: number;
+
+  constructor(maxKeyBytes: number, seed: number) {
     this.#maxKeyBytes = maxKeyBytes;
-    this.bytes = Buffer.alloc(maxKeyBytes * 3 + 4);
+    this.#seed = seed;
+    this.#scratch = Buffer.alloc(maxKeyBytes * 3 + 4);
+    this.bytes = this.#scratch;
   }
 
-  /** Writes `key` into `bytes` and returns its length. Throws TypeError or CacheLimitError. */
-  encode(key: Key): number {
-    const length = this.encodeForLookup(key);
+  /**
+   * Makes `key` the current key. Returns its byte length, or -1 when it is over
+   * maxKeyBytes (such a key can never have been stored). TypeError for a key
+   * of the wrong type.
+   */
+  prepare(key: Key): number {
+    const max = this.#maxKeyBytes;
+    if (typeof key === 'string') {
+      if (key.length > max) return -1;
+      this.binary = false;
+      const hash = hashAscii(key, this.#seed);
+      if (hash >= 0) {
+        this.text = key;
+        this.length = key.length;
+        this.hash = hash;
+        return key.length;
+      }
+      const length = this.#scratch.write(key, 0, 'utf8');
+      if (length > max) return -1;
+      return this.#useBytes(this.#scratch, length);
+    }
+    if (key instanceof Uint8Array) {
+      if (key.byteLength > max) return -1;
+      this.binary = true;
+      return this.#useBytes(key, key.byteLength);
+    }
+    throw new TypeError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
+  }
+
+  /** Like `prepare`, but a key over the limit throws CacheLimitError (for `set`). */
+  prepareForWrite(key: Key): number {
+    const length = this.prepare(key);
     if (length < 0) {
       const actual = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : (key as Uint8Array).byteLength;
       throw new CacheLimitError('maxKeyBytes', this.#maxKeyBytes, actual);
@@ -33,31 +85,39 @@ export class KeyEncoder {
     return length;
   }
 
-  /** Like `encode`, but returns -1 for a key over the limit (such a key can never be stored). */
-  encodeForLookup(key: Key): number {
-    const max = this.#maxKeyBytes;
-    const out = this.bytes;
-    if (typeof key === 'string') {
-      const units = key.length;
-      if (units > max) return -1;
-      // ASCII fast path: one byte per unit, no call into native code.
-      for (let i = 0; i < units; i++) {
-        const code = key.charCodeAt(i);
-        if (code >= 0x80) {
-          const length = out.write(key, 0, 'utf8');
-          return length > max ? -1 : length;
-        }
-        out[i] = code;
-      }
-      return units;
+  #useBytes(bytes: Uint8Array, length: number): number {
+    this.text = null;
+    this.bytes = bytes;
+    this.length = length;
+    this.hash = hashBytes(bytes, 0, length, this.#seed);
+    return length;
+  }
+
+  /** True when the `length` bytes at `start` are the current key (the caller checked the length). */
+  equalsAt(arena: Uint8Array, start: number): boolean {
+    const length = this.length;
+    const text = this.text;
+    if (text !== null) {
+      for (let i = 0; i < length; i++) if (arena[start + i] !== text.charCodeAt(i)) return false;
+      return true;
     }
-    if (key instanceof Uint8Array) {
-      const length = key.byteLength;
-      if (length > max) return -1;
-      out.set(key, 0);
-      return length;
+    const bytes = this.bytes;
+    for (let i = 0; i < length; i++) if (arena[start + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** Copies the current key's bytes to `start`. */
+  writeAt(arena: ArenaBuffer, start: number): void {
+    const length = this.length;
+    const text = this.text;
+    if (text !== null) {
+      if (length <= SHORT_KEY) for (let i = 0; i < length; i++) arena[start + i] = text.charCodeAt(i);
+      else arena.latin1Write(text, start, length);
+      return;
     }
-    throw new TypeError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
+    const bytes = this.bytes;
+    if (length <= SHORT_KEY) for (let i = 0; i < length; i++) arena[start + i] = bytes[i]!;
+    else arena.set(bytes.subarray(0, length), start);
   }
 }
 

@@ -1,29 +1,29 @@
 /**
  * The shared memory of one cache, and the typed-array views over it.
  *
- * Every piece of cache state lives in one of five SharedArrayBuffers, so that a
- * thread given the buffers (a `CacheHandle`) sees the very same cache. Nothing
- * per entry lives on the JS heap. Buffers are allocated zero-filled and only
- * the pages that are written become resident: RSS grows with data, not with
- * `maxKeys` or `maxBytes`.
+ * Every piece of cache state lives in one of four SharedArrayBuffers, so that
+ * a thread given the buffers (a `CacheHandle`) sees the very same cache.
+ * Nothing per entry lives on the JS heap. Buffers are allocated zero-filled and
+ * only the pages that are written become resident: RSS grows with data, not
+ * with `maxKeys` or `maxBytes`.
  *
- *   meta      control words (u32, word index META_*) then counters (f64,
- *             index STAT_*), 1 KiB in all.
- *   entries   a 16-byte record per entry id (maxKeys of them, plus the walk
- *             sentinel's), then an f64
- *             expiry per entry id (see ENTRY RECORD below). One record is
- *             one cache-line access for everything a lookup and an LRU bump
- *             need about the entry itself.
- *   index     u32 × indexCapacity (a power of two), the open-addressing table:
- *               0 = empty slot, else (tag << idBits) | (id + 1)   (see hashIndex.ts)
+ *   meta      control words (u32, META_*), global f64 state (G_*), then one
+ *             row of event counters (f64, STAT_*) per attached thread, so
+ *             threads counting hits in parallel never share a cache line.
+ *   index     the open-addressing table: 2 u32 words per slot,
+ *             [hash, ref] — ref 0 = empty slot (see hashIndex.ts).
  *   slabMeta  per page, maxPages long:  class u8 (NO_CLASS = 0xff), freeHead u32,
  *             freeCount u32, carved u32, partialNext u32, partialPrev u32;
  *             per size class, MAX_CLASSES long: partialHead u32, pages u32,
  *             freeChunks u32, liveChunks u32, requestedBytes f64, evictions f64.
- *   arena     maxPages × pageBytes of slab pages holding the chunks (chunk.ts).
+ *   arena     ARENA_RESERVED_BYTES (the walk sentinel's node), then
+ *             maxPages × pageBytes of slab pages holding the entries. An entry
+ *             is one chunk: its recency links, header, key and value together
+ *             (chunk.ts), so a lookup touches one index slot and one chunk.
  *
- * All references (entry ids, page numbers, chunk refs) are u32 with NIL =
- * 0xffffffff for "none".
+ * All references are u32: a chunk ref is the chunk's arena byte offset / 4 (an
+ * arena of up to 16 GiB fits), page numbers are plain indexes, and NIL =
+ * 0xffffffff means "none".
  */
 
 import { type ResolvedOptions } from './options.js';
@@ -31,82 +31,94 @@ import { MAX_CLASSES } from './sizeClasses.js';
 
 export const NIL = 0xffffffff;
 export const NO_CLASS = 0xff;
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 const MAGIC = 0x534c4142; // "SLAB"
 
-/* ---- ENTRY RECORD: u32 words at entry[id * ENTRY_WORDS + E_*] ----
- *   0  u32  prev   LRU link toward the head (more recent); NIL at the head
- *   4  u32  next   LRU link toward the tail (less recent); NIL at the tail.
- *                  For an unused id: the next id of the free stack.
- *   8  u32  ref    where the entry's chunk starts: arena byte offset / 8;
- *                  NIL for an unused id
- *  12  u32  hash   the key's full hash (the index needs its home slot)
- * and, in its own array, expiry[id]: f64 absolute expiry in ms since the Unix
- * epoch, 0 = never; touched only once some entry has a TTL. */
-export const ENTRY_WORDS = 4;
-export const E_PREV = 0;
-export const E_NEXT = 1;
-export const E_REF = 2;
-export const E_HASH = 3;
+/**
+ * The first bytes of the arena hold no page: chunk ref 0 is the snapshot
+ * walk's sentinel node (its prev/next words, see recencyList.ts), and an index
+ * slot whose ref word is 0 is therefore free to mean "empty".
+ */
+export const ARENA_RESERVED_BYTES = 64;
+export const SENTINEL_REF = 0;
+/** The chunk ref of the first byte of page 0. */
+export const FIRST_PAGE_REF = ARENA_RESERVED_BYTES / 4;
 
 /* ---- meta: control words (u32 index) ---- */
 /** Lock word for cross-thread use (Atomics on the i32 view); 0 = free. */
 export const META_LOCK = 0;
 export const META_MAGIC = 1;
 export const META_VERSION = 2;
-/** Most recently used entry id, or NIL. */
-export const META_LRU_HEAD = 3;
-/** Least recently used entry id, or NIL. */
-export const META_LRU_TAIL = 4;
+/** Most recent entry (chunk ref) of the recency list, or NIL. */
+export const META_LIST_HEAD = 3;
+/** Least recent entry of the recency list, or NIL. */
+export const META_LIST_TAIL = 4;
 /** Live entries. */
 export const META_ITEMS = 5;
-/** Entry ids below this have been used at least once; ids from here up are untouched. */
-export const META_ENTRY_BUMP = 6;
-/** Top of the stack of freed entry ids (linked through E_NEXT), or NIL. */
-export const META_ENTRY_FREE = 7;
+/** Live entries that carry an expiry: while 0, nothing ever looks at expiry times. */
+export const META_EXPIRING_ITEMS = 6;
+/** The TTL sweep's position: page, then chunk within the page. */
+export const META_SWEEP_PAGE = 7;
+export const META_SWEEP_CHUNK = 8;
 /** Pages below this have been handed out at least once. */
-export const META_PAGE_BUMP = 8;
+export const META_PAGE_BUMP = 9;
 /** Head of the list of released pages (linked through partialNext), or NIL. */
-export const META_PAGE_FREE = 9;
-/** 1 once any entry was given a TTL: until then `expiry` is never read. */
-export const META_TTL_IN_USE = 10;
-/** Next entry id the incremental TTL sweep looks at. */
-export const META_SWEEP_CURSOR = 11;
+export const META_PAGE_FREE = 10;
 /** Seed of the key hash, drawn at creation. */
-export const META_HASH_SEED = 12;
+export const META_HASH_SEED = 11;
 /** Number of size classes that hold at least one page's worth of free chunks. */
-export const META_RECLAIMABLE = 13;
+export const META_RECLAIMABLE = 12;
 /** threadId + 1 of the lock's last holder (diagnostics for lock timeouts). */
-export const META_LOCK_OWNER = 14;
-/** 1 while a snapshot walk has the sentinel linked into the LRU list. */
-export const META_WALK_ACTIVE = 15;
+export const META_LOCK_OWNER = 13;
+/** 1 while a snapshot walk has the sentinel linked into the recency list. */
+export const META_WALK_ACTIVE = 14;
+/** SIEVE's hand: the chunk ref it examines next, or NIL (start from the tail). */
+export const META_HAND = 15;
+/** Counter rows handed out so far (one per cache instance, i.e. per thread). */
+export const META_STAT_ROWS_USED = 16;
 export const META_WORDS = 32;
 
-/* ---- meta: counters (f64 index), memcached's names in stats.ts ---- */
+/* ---- meta: global f64 state (index into the f64 view, after the control words) ---- */
+/** Header + key + value bytes of live entries. */
+export const G_BYTES = 0;
+/** The last version handed out (caches created with `versions`). */
+export const G_VERSION = 1;
+export const GLOBAL_F64 = 4;
+
+/* ---- meta: event counters, one row per cache instance, summed by stats.ts ---- */
 export const STAT_GET_HITS = 0;
 export const STAT_GET_MISSES = 1;
 export const STAT_GET_EXPIRED = 2;
 export const STAT_CMD_SET = 3;
 export const STAT_TOTAL_ITEMS = 4;
-/** Header + key + value bytes of live entries. */
-export const STAT_BYTES = 5;
-export const STAT_EVICTIONS_KEYS = 6;
-export const STAT_EVICTIONS_BYTES = 7;
-export const STAT_EVICTED_UNFETCHED = 8;
-export const STAT_EXPIRED_UNFETCHED = 9;
+export const STAT_EVICTIONS_KEYS = 5;
+export const STAT_EVICTIONS_BYTES = 6;
+export const STAT_EVICTED_UNFETCHED = 7;
+export const STAT_EXPIRED_UNFETCHED = 8;
 /** Expired entries removed (on access or by the sweep). */
-export const STAT_RECLAIMED = 10;
-export const STAT_SLABS_MOVED = 11;
-export const STAT_DELETE_HITS = 12;
-export const STAT_DELETE_MISSES = 13;
-export const STAT_SET_REFUSED = 14;
-export const STAT_CMD_PEEK = 15;
-export const STAT_CMD_HAS = 16;
+export const STAT_RECLAIMED = 9;
+export const STAT_SLABS_MOVED = 10;
+export const STAT_DELETE_HITS = 11;
+export const STAT_DELETE_MISSES = 12;
+export const STAT_SET_REFUSED = 13;
+export const STAT_CMD_PEEK = 14;
+export const STAT_CMD_HAS = 15;
 /** Chunks copied to other pages when a page was released to another class. */
-export const STAT_CHUNKS_RELOCATED = 17;
-export const STAT_CLEARS = 18;
+export const STAT_CHUNKS_RELOCATED = 16;
+export const STAT_CLEARS = 17;
+/** Entries the SIEVE hand passed over (visited bit cleared) while looking for a victim. */
+export const STAT_SIEVE_PASSED = 18;
+/** f64 counters per row: 8 × 8 bytes more than used, so each row is whole cache lines. */
 export const STAT_COUNT = 24;
-const META_BYTES = META_WORDS * 4 + STAT_COUNT * 8;
+/**
+ * Counter rows: each cache instance (the creator and every `attach`) takes its
+ * own, so threads never write the same cache line to count. Past this many
+ * instances rows are shared, and counts from two threads racing on one row can
+ * be lost (the cache itself stays correct).
+ */
+export const MAX_STAT_ROWS = 64;
+
+const META_BYTES = META_WORDS * 4 + GLOBAL_F64 * 8 + MAX_STAT_ROWS * STAT_COUNT * 8;
 
 /**
  * Node's Buffer methods behind `toString`/`write`, without their argument
@@ -124,7 +136,6 @@ export interface CacheHandle {
   readonly layoutVersion: number;
   readonly options: ResolvedOptions;
   readonly meta: SharedArrayBuffer;
-  readonly entries: SharedArrayBuffer;
   readonly index: SharedArrayBuffer;
   readonly slabMeta: SharedArrayBuffer;
   readonly arena: SharedArrayBuffer;
@@ -135,28 +146,21 @@ export interface Geometry {
   readonly maxKeys: number;
   readonly maxPages: number;
   readonly pageBytes: number;
-  readonly indexCapacity: number;
-  /** Bits of an index slot that hold id + 1. */
-  readonly idBits: number;
-  /**
-   * The id of the walk sentinel, one record past the last entry id: a node the
-   * snapshot walker keeps in the LRU list as its cursor (see lru.ts).
-   */
-  readonly sentinel: number;
+  /** Index slots: at least maxKeys / INDEX_MAX_LOAD (not a power of two: see hashIndex.ts). */
+  readonly indexSlots: number;
 }
 
-/** The index stays at most 70% full when the cache holds maxKeys entries. */
-const INDEX_MAX_LOAD = 0.7;
+/** The index stays at most 80 % full when the cache holds maxKeys entries. */
+const INDEX_MAX_LOAD = 0.8;
+/** A floor for tiny caches, so that probe runs stay short whatever maxKeys is. */
+const MIN_INDEX_SLOTS = 256;
 
 export function geometryOf(options: ResolvedOptions): Geometry {
-  const indexCapacity = 2 ** Math.ceil(Math.log2(Math.ceil(options.maxKeys / INDEX_MAX_LOAD) + 1));
   return {
     maxKeys: options.maxKeys,
     maxPages: Math.floor(options.maxBytes / options.pageBytes),
     pageBytes: options.pageBytes,
-    indexCapacity,
-    idBits: Math.ceil(Math.log2(options.maxKeys + 1)),
-    sentinel: options.maxKeys,
+    indexSlots: Math.max(MIN_INDEX_SLOTS, Math.ceil(options.maxKeys / INDEX_MAX_LOAD) + 1),
   };
 }
 
@@ -164,10 +168,10 @@ export function geometryOf(options: ResolvedOptions): Geometry {
 export interface Views {
   readonly metaU32: Uint32Array;
   readonly metaI32: Int32Array;
-  readonly stats: Float64Array;
-  /** Entry records, ENTRY_WORDS u32 per entry id (ENTRY RECORD above). */
-  readonly entry: Uint32Array;
-  readonly expiry: Float64Array;
+  readonly global: Float64Array;
+  /** Every counter row (MAX_STAT_ROWS × STAT_COUNT). */
+  readonly statRows: Float64Array;
+  /** The index table, 2 words per slot: [hash, ref]. */
   readonly index: Uint32Array;
   readonly pageClass: Uint8Array;
   readonly pageFreeHead: Uint32Array;
@@ -202,10 +206,9 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
     layoutVersion: LAYOUT_VERSION,
     options,
     meta: new SharedArrayBuffer(META_BYTES),
-    entries: new SharedArrayBuffer((g.maxKeys + 1) * (ENTRY_WORDS * 4 + 8)),
-    index: new SharedArrayBuffer(g.indexCapacity * 4),
+    index: new SharedArrayBuffer(g.indexSlots * 8),
     slabMeta: new SharedArrayBuffer(slabMetaBytes(g.maxPages)),
-    arena: new SharedArrayBuffer(g.maxPages * g.pageBytes),
+    arena: new SharedArrayBuffer(ARENA_RESERVED_BYTES + g.maxPages * g.pageBytes),
   };
   const views = createViews(handle);
   resetState(views, g);
@@ -217,16 +220,18 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
 
 /** Puts the control words and slab metadata back to "empty cache"; counters are kept. */
 export function resetState(v: Views, g: Geometry): void {
-  v.metaU32[META_LRU_HEAD] = NIL;
-  v.metaU32[META_LRU_TAIL] = NIL;
+  v.metaU32[META_LIST_HEAD] = NIL;
+  v.metaU32[META_LIST_TAIL] = NIL;
   v.metaU32[META_ITEMS] = 0;
-  v.metaU32[META_ENTRY_BUMP] = 0;
-  v.metaU32[META_ENTRY_FREE] = NIL;
+  v.metaU32[META_EXPIRING_ITEMS] = 0;
+  v.metaU32[META_SWEEP_PAGE] = 0;
+  v.metaU32[META_SWEEP_CHUNK] = 0;
   v.metaU32[META_PAGE_BUMP] = 0;
   v.metaU32[META_PAGE_FREE] = NIL;
-  v.metaU32[META_SWEEP_CURSOR] = 0;
   v.metaU32[META_RECLAIMABLE] = 0;
   v.metaU32[META_WALK_ACTIVE] = 0;
+  v.metaU32[META_HAND] = NIL;
+  v.global[G_BYTES] = 0;
   v.pageClass.fill(NO_CLASS, 0, g.maxPages);
   v.classPartialHead.fill(NIL);
   v.classPages.fill(0);
@@ -240,9 +245,7 @@ export function createViews(handle: CacheHandle): Views {
     throw new TypeError(`cache handle has layout version ${handle.layoutVersion}, expected ${LAYOUT_VERSION}`);
   }
   const g = geometryOf(handle.options);
-  const n = g.maxKeys + 1;
   const p = g.maxPages;
-  const e = handle.entries;
   const s = handle.slabMeta;
   let at = align8(p);
   const u32 = (count: number): Uint32Array => {
@@ -263,12 +266,12 @@ export function createViews(handle: CacheHandle): Views {
   at = align8(at);
   const classRequestedBytes = new Float64Array(s, at, MAX_CLASSES);
   const classEvictions = new Float64Array(s, at + 8 * MAX_CLASSES, MAX_CLASSES);
+  const globalAt = META_WORDS * 4;
   return {
     metaU32: new Uint32Array(handle.meta, 0, META_WORDS),
     metaI32: new Int32Array(handle.meta, 0, META_WORDS),
-    stats: new Float64Array(handle.meta, META_WORDS * 4, STAT_COUNT),
-    entry: new Uint32Array(e, 0, n * ENTRY_WORDS),
-    expiry: new Float64Array(e, n * ENTRY_WORDS * 4, n),
+    global: new Float64Array(handle.meta, globalAt, GLOBAL_F64),
+    statRows: new Float64Array(handle.meta, globalAt + GLOBAL_F64 * 8, MAX_STAT_ROWS * STAT_COUNT),
     index: new Uint32Array(handle.index),
     pageClass,
     pageFreeHead,
@@ -286,6 +289,12 @@ export function createViews(handle: CacheHandle): Views {
     arenaU32: new Uint32Array(handle.arena),
     arenaU16: new Uint16Array(handle.arena),
   };
+}
+
+/** This instance's counter row: a view of its own STAT_COUNT counters. */
+export function claimStatRow(v: Views): Float64Array {
+  const row = Atomics.add(v.metaU32, META_STAT_ROWS_USED, 1) % MAX_STAT_ROWS;
+  return v.statRows.subarray(row * STAT_COUNT, (row + 1) * STAT_COUNT);
 }
 
 export function checkMagic(v: Views): void {

@@ -9,6 +9,8 @@
  * classes, index capacity) is a pure function of it.
  */
 
+import type { PolicyName } from './policy.js';
+
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
 export const GIB = 1024 * MIB;
@@ -21,6 +23,8 @@ export interface CacheOptions {
    * 6.7 B per key at the default). Default 5,000,000.
    */
   maxKeys?: number;
+  /** lru-cache's name for `maxKeys`; give one or the other (or both, equal). */
+  max?: number;
   /**
    * Bytes of slab memory for keys, values and their 8-byte headers, rounded down
    * to whole pages. Reserved up front as one SharedArrayBuffer but touched (and
@@ -37,9 +41,9 @@ export interface CacheOptions {
    */
   ttl?: number;
   /**
-   * Ratio between successive slab size classes (memcached's `-f`). Smaller
-   * factors waste less memory per entry and make more classes. Default 1.125;
-   * allowed 1.05 to 2.
+   * Ratio between successive slab size classes (memcached's `-f`); classes are
+   * also at least 4 bytes apart. Smaller factors waste less memory per entry
+   * and make more classes. Default 1.0625; allowed 1.05 to 2.
    */
   growthFactor?: number;
   /**
@@ -54,6 +58,17 @@ export interface CacheOptions {
    * it). Default 5,000.
    */
   lockTimeoutMs?: number;
+  /**
+   * Which entry leaves when the cache needs room: `'lru'` (exact least
+   * recently used, as lru-cache; the default) or `'sieve'` (SIEVE: a FIFO
+   * queue with a visited bit; a hit only sets the bit). See policy.ts.
+   */
+  policy?: PolicyName;
+  /**
+   * Give every entry a version, a number that grows with every set (for
+   * compare-and-set and HTTP ETags): 8 bytes more per entry. Default false.
+   */
+  versions?: boolean;
 }
 
 /** Options after defaults and derivations: what a cache (or a handle) is built from. */
@@ -66,6 +81,8 @@ export interface ResolvedOptions {
   readonly growthFactor: number;
   readonly pageBytes: number;
   readonly lockTimeoutMs: number;
+  readonly policy: PolicyName;
+  readonly versions: boolean;
 }
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
@@ -74,13 +91,15 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   maxKeyBytes: KIB,
   maxValueBytes: MIB,
   ttl: 0,
-  growthFactor: 1.125,
+  growthFactor: 1.0625,
   pageBytes: MIB,
   lockTimeoutMs: 5000,
+  policy: 'lru',
+  versions: false,
 });
 
-/** Bytes of the header that precedes every entry's key in its slab chunk (see chunk.ts). */
-export const SIZEOF_CHUNK_HEADER = 8;
+/** Most bytes of header an entry can have before its key: wide header + expiry + version (chunk.ts). */
+export const MAX_CHUNK_HEADER = 36;
 /** Ids and counts are u32 with one value reserved for NIL; the index packs ids in 28 bits or fewer. */
 export const MAX_MAX_KEYS = 2 ** 28 - 1;
 /** A single typed-array view cannot exceed 4 GiB on Node 20 (buffer.constants.MAX_LENGTH). */
@@ -104,7 +123,8 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-const KNOWN_OPTIONS = new Set(Object.keys(DEFAULT_OPTIONS));
+const KNOWN_OPTIONS = new Set([...Object.keys(DEFAULT_OPTIONS), 'max']);
+const POLICIES: readonly PolicyName[] = ['lru', 'sieve'];
 
 /**
  * Applies defaults, validates every option and derives the page size.
@@ -120,7 +140,13 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   const pick = <K extends keyof ResolvedOptions>(name: K): ResolvedOptions[K] =>
     (options[name] === undefined ? DEFAULT_OPTIONS[name] : options[name]) as ResolvedOptions[K];
 
-  const maxKeys = checkInteger('maxKeys', pick('maxKeys'), 1, MAX_MAX_KEYS);
+  if (options.max !== undefined && options.maxKeys !== undefined && options.max !== options.maxKeys) {
+    throw new TypeError(`max (${describe(options.max)}) and maxKeys (${describe(options.maxKeys)}) are the same option; give one`);
+  }
+  const maxKeys =
+    options.max !== undefined && options.maxKeys === undefined
+      ? checkInteger('max', options.max, 1, MAX_MAX_KEYS)
+      : checkInteger('maxKeys', pick('maxKeys'), 1, MAX_MAX_KEYS);
   const maxKeyBytes = checkInteger('maxKeyBytes', pick('maxKeyBytes'), 1, MAX_KEY_BYTES_LIMIT);
   const maxValueBytes = checkInteger('maxValueBytes', pick('maxValueBytes'), 0, MAX_MAX_BYTES);
   const ttl = checkInteger('ttl', pick('ttl'), 0, Number.MAX_SAFE_INTEGER);
@@ -129,7 +155,8 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     throw new TypeError(`growthFactor option must be a number from 1.05 to 2, got ${describe(growthFactor)}`);
   }
   const requestedPage = checkInteger('pageBytes', pick('pageBytes'), MIN_PAGE_BYTES, MAX_MAX_BYTES);
-  const largestEntry = SIZEOF_CHUNK_HEADER + maxKeyBytes + maxValueBytes;
+  // The 256 covers the metadata bytes an entry may carry (1 length byte + up to 255).
+  const largestEntry = MAX_CHUNK_HEADER + maxKeyBytes + maxValueBytes + 256;
   // A page must hold the largest entry the limits allow: entries are never split across pages.
   const pageBytes = roundUp(Math.max(requestedPage, largestEntry), PAGE_ROUNDING);
   const maxBytes = checkInteger('maxBytes', pick('maxBytes'), 1, MAX_MAX_BYTES);
@@ -140,7 +167,13 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     );
   }
   const lockTimeoutMs = checkInteger('lockTimeoutMs', pick('lockTimeoutMs'), 1, 2 ** 31 - 1);
-  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes, lockTimeoutMs });
+  const policy = pick('policy');
+  if (!POLICIES.includes(policy)) {
+    throw new TypeError(`policy option must be one of ${POLICIES.map((p) => JSON.stringify(p)).join(', ')}, got ${describe(policy)}`);
+  }
+  const versions = pick('versions');
+  if (typeof versions !== 'boolean') throw new TypeError(`versions option must be a boolean, got ${describe(versions)}`);
+  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes, lockTimeoutMs, policy, versions });
 }
 
 function roundUp(n: number, multiple: number): number {

@@ -1,9 +1,10 @@
 /**
  * Slab size classes, memcached style: chunk sizes grow geometrically by
  * `growthFactor` from `SMALLEST_CHUNK` up to the page size, each a multiple of
- * 8 bytes (so every chunk offset divided by 8 fits a u32 reference). An entry
- * goes to the smallest class whose chunk holds its header, key and value; the
- * last class is one chunk per page.
+ * 4 bytes (a chunk ref is its byte offset / 4) and at least 4 bytes apart, so
+ * small entries, where a few bytes are a large share, waste at most 3 bytes to
+ * rounding. An entry goes to the smallest class whose chunk holds it; the last
+ * class is one chunk per page.
  *
  * The table is a pure function of the options, so each thread that attaches to
  * a cache recomputes it instead of sharing it.
@@ -13,8 +14,8 @@ import type { ResolvedOptions } from './options.js';
 
 export type ClassId = number & { readonly __brand: 'ClassId' };
 
-export const SMALLEST_CHUNK = 32;
-export const CHUNK_ALIGN = 8;
+export const SMALLEST_CHUNK = 16;
+export const CHUNK_ALIGN = 4;
 /** Class ids are stored in a u8 per page; 0xff marks a page that belongs to no class. */
 export const MAX_CLASSES = 255;
 
@@ -42,7 +43,7 @@ export function buildSizeClasses(options: ResolvedOptions): SizeClasses {
 
   const chunkBytes = Uint32Array.from(sizes);
   const chunksPerPage = Uint32Array.from(sizes, (s) => Math.floor(pageBytes / s));
-  // classBySlot[ceil(bytes / 8)] → class: one typed-array read per set, no search.
+  // classBySlot[ceil(bytes / 4)] → class: one typed-array read per set, no search.
   const classBySlot = new Uint8Array(pageBytes / CHUNK_ALIGN + 1);
   let c = 0;
   for (let slot = 0; slot < classBySlot.length; slot++) {
@@ -54,7 +55,7 @@ export function buildSizeClasses(options: ResolvedOptions): SizeClasses {
     chunksPerPage,
     count: sizes.length,
     pageBytes,
-    classFor: (entryBytes) => classBySlot[(entryBytes + CHUNK_ALIGN - 1) >>> 3] as ClassId,
+    classFor: (entryBytes) => classBySlot[(entryBytes + CHUNK_ALIGN - 1) >>> 2] as ClassId,
   };
 }
 

@@ -18,15 +18,9 @@
  * the entry's reference), and eviction is the cache's decision (cache.ts).
  */
 
+import type { ChunkRef, Chunks } from './chunk.js';
 import {
-  CHUNK_LIVE,
-  chunkFlags,
-  chunkOffset,
-  freeChunkNext,
-  markChunkFree,
-  type ChunkRef,
-} from './chunk.js';
-import {
+  FIRST_PAGE_REF,
   META_PAGE_BUMP,
   META_PAGE_FREE,
   META_RECLAIMABLE,
@@ -46,23 +40,34 @@ export type RelocateFn = (from: ChunkRef, to: ChunkRef) => void;
 
 export class Slabs {
   readonly #v: Views;
+  readonly #chunks: Chunks;
   readonly #classes: SizeClasses;
   readonly #maxPages: number;
   readonly #pageBytes: number;
-  /** Chunk refs per page: pageBytes / 8. */
+  /** Chunk refs per page: pageBytes / 4. */
   readonly #refsPerPage: number;
 
-  constructor(views: Views, classes: SizeClasses, geometry: Geometry) {
+  /** The event counters of the cache instance that owns this view (page moves are counted there). */
+  readonly #counters: Float64Array;
+
+  constructor(views: Views, chunks: Chunks, classes: SizeClasses, geometry: Geometry, counters: Float64Array) {
     this.#v = views;
+    this.#counters = counters;
+    this.#chunks = chunks;
     this.#classes = classes;
     this.#maxPages = geometry.maxPages;
     this.#pageBytes = geometry.pageBytes;
-    this.#refsPerPage = geometry.pageBytes / 8;
+    this.#refsPerPage = geometry.pageBytes / 4;
   }
 
   /** The page that holds chunk `ref`. */
   pageOf(ref: number): PageId {
-    return Math.floor(ref / this.#refsPerPage) as PageId;
+    return Math.floor((ref - FIRST_PAGE_REF) / this.#refsPerPage) as PageId;
+  }
+
+  /** The ref of the first byte of `page`. */
+  pageStart(page: number): number {
+    return FIRST_PAGE_REF + page * this.#refsPerPage;
   }
 
   classOf(ref: number): ClassId {
@@ -80,13 +85,13 @@ export class Slabs {
       page = this.#takePage(c);
       if (page === NIL) return NIL as ChunkRef;
     }
-    let ref = v.pageFreeHead[page];
+    let ref = v.pageFreeHead[page]!;
     if (ref !== NIL) {
-      v.pageFreeHead[page] = freeChunkNext(v, ref);
+      v.pageFreeHead[page] = this.#chunks.nextFree(ref);
     } else {
       // Carve the next never-used chunk of the page.
-      const carved = v.pageCarved[page];
-      ref = page * this.#refsPerPage + (carved * this.#classes.chunkBytes[c]) / 8;
+      const carved = v.pageCarved[page]!;
+      ref = this.pageStart(page) + (carved * this.#classes.chunkBytes[c]!) / 4;
       v.pageCarved[page] = carved + 1;
     }
     const pageFree = v.pageFreeCount[page] - 1;
@@ -102,7 +107,7 @@ export class Slabs {
     const v = this.#v;
     const page = this.pageOf(ref);
     const c = v.pageClass[page] as ClassId;
-    markChunkFree(v, ref, v.pageFreeHead[page]);
+    this.#chunks.markFree(ref, v.pageFreeHead[page]!);
     v.pageFreeHead[page] = ref;
     const pageFree = v.pageFreeCount[page] + 1;
     v.pageFreeCount[page] = pageFree;
@@ -138,16 +143,16 @@ export class Slabs {
     // Take the victim off the partial list so alloc() cannot hand out its chunks.
     if (v.pageFreeCount[victim] > 0) this.#unlinkPartial(c, victim);
     const carved = v.pageCarved[victim];
-    const base = victim * this.#refsPerPage;
+    const base = this.pageStart(victim);
     for (let i = 0; i < carved; i++) {
-      const from = base + (i * chunkBytes) / 8;
-      if ((chunkFlags(v, from) & CHUNK_LIVE) === 0) continue;
+      const from = base + (i * chunkBytes) / 4;
+      if (!this.#chunks.isLive(from)) continue;
       const to = this.alloc(c);
-      v.arenaBytes.copy(v.arenaBytes, chunkOffset(to), chunkOffset(from), chunkOffset(from) + chunkBytes);
+      v.arenaBytes.copy(v.arenaBytes, to * 4, from * 4, from * 4 + chunkBytes);
       relocate(from as ChunkRef, to);
       v.classLiveChunks[c]--;
       this.#addClassFree(c, 1);
-      v.stats[STAT_CHUNKS_RELOCATED]++;
+      this.#counters[STAT_CHUNKS_RELOCATED]++;
     }
     // Every chunk of the victim is now free: it leaves the class.
     this.#addClassFree(c, -perPage);
@@ -155,7 +160,7 @@ export class Slabs {
     v.pageClass[victim] = NO_CLASS;
     v.pageNext[victim] = v.metaU32[META_PAGE_FREE];
     v.metaU32[META_PAGE_FREE] = victim;
-    v.stats[STAT_SLABS_MOVED]++;
+    this.#counters[STAT_SLABS_MOVED]++;
   }
 
   /** Pages handed out so far (never-used pages are not resident). */

@@ -1,13 +1,16 @@
 /**
  * `stats()`: the cache's counters under memcached's names (get_hits, cmd_set,
  * curr_items, evictions, …), plus the memory picture per size class. Counters
- * live in the shared meta buffer (layout.ts STAT_*), so every thread attached
- * to a cache reports the same numbers.
+ * live in the shared meta buffer, one row per cache instance (layout.ts
+ * STAT_*); the rows are summed here, so every thread attached to a cache
+ * reports the same numbers.
  */
 
 import {
+  G_BYTES,
+  MAX_STAT_ROWS,
   META_ITEMS,
-  STAT_BYTES,
+  STAT_COUNT,
   STAT_CHUNKS_RELOCATED,
   STAT_CLEARS,
   STAT_CMD_HAS,
@@ -24,6 +27,7 @@ import {
   STAT_GET_MISSES,
   STAT_RECLAIMED,
   STAT_SET_REFUSED,
+  STAT_SIEVE_PASSED,
   STAT_SLABS_MOVED,
   STAT_TOTAL_ITEMS,
   type Geometry,
@@ -90,6 +94,8 @@ export interface CacheStats {
   /** Live chunks copied to another page so that their page could move. */
   readonly chunks_relocated: number;
   readonly clears: number;
+  /** SIEVE only: entries the hand passed over (their visited bit cleared) while looking for victims. */
+  readonly sieve_passed: number;
   readonly page_size: number;
   /** Pages owned by a size class now (slab_bytes = total_pages × page_size). */
   readonly total_pages: number;
@@ -98,16 +104,24 @@ export interface CacheStats {
   readonly touched_pages: number;
   /** Bytes lost to size-class rounding, over all classes. */
   readonly wasted_bytes: number;
-  /** Fixed memory for the entry table and the hash index, independent of data (touched as used). */
-  readonly entry_table_bytes: number;
+  /** Memory of the hash index, fixed by maxKeys (8 bytes a slot; touched as used). */
   readonly index_bytes: number;
   readonly index_slots: number;
   /** Classes that hold at least one page. */
   readonly classes: readonly SizeClassStats[];
 }
 
+/** The event counters of every thread, added up. */
+function sumRows(v: Views): Float64Array {
+  const sum = new Float64Array(STAT_COUNT);
+  for (let row = 0; row < MAX_STAT_ROWS; row++) {
+    for (let i = 0; i < STAT_COUNT; i++) sum[i]! += v.statRows[row * STAT_COUNT + i]!;
+  }
+  return sum;
+}
+
 export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touchedPages: number): CacheStats {
-  const s = v.stats;
+  const s = sumRows(v);
   const perClass: SizeClassStats[] = [];
   let totalPages = 0;
   let wasted = 0;
@@ -148,7 +162,7 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
     delete_misses: s[STAT_DELETE_MISSES],
     curr_items: v.metaU32[META_ITEMS],
     total_items: s[STAT_TOTAL_ITEMS],
-    bytes: s[STAT_BYTES],
+    bytes: v.global[G_BYTES]!,
     limit_maxbytes: g.maxPages * g.pageBytes,
     limit_maxkeys: g.maxKeys,
     evictions: byKeys + byBytes,
@@ -159,14 +173,14 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
     slabs_moved: s[STAT_SLABS_MOVED],
     chunks_relocated: s[STAT_CHUNKS_RELOCATED],
     clears: s[STAT_CLEARS],
+    sieve_passed: s[STAT_SIEVE_PASSED],
     page_size: g.pageBytes,
     total_pages: totalPages,
     slab_bytes: totalPages * g.pageBytes,
     touched_pages: touchedPages,
     wasted_bytes: wasted,
-    entry_table_bytes: g.maxKeys * 24,
-    index_bytes: g.indexCapacity * 4,
-    index_slots: g.indexCapacity,
+    index_bytes: g.indexSlots * 8,
+    index_slots: g.indexSlots,
     classes: perClass,
   };
 }

@@ -40,7 +40,7 @@ describe('basic operations', () => {
     cache.set('k', 'short');
     expect(cache.get('k')).toBe('short');
     expect(cache.size).toBe(1);
-    expect(cache.stats().bytes).toBe(8 + 1 + 5);
+    expect(cache.stats().bytes).toBe(12 + 1 + 5); // compact header + key + value
     checkInvariants(cache);
   });
 
@@ -128,7 +128,7 @@ describe('basic operations', () => {
     const stats = cache.stats();
     expect(stats).toMatchObject({ get_hits: 2, get_misses: 1, cmd_get: 3, cmd_set: 1, total_items: 1, curr_items: 1 });
     expect(stats.classes.length).toBe(1);
-    expect(stats.classes[0]).toMatchObject({ used_chunks: 1, mem_requested: 10 });
-    expect(stats.wasted_bytes).toBe(stats.classes[0]!.chunk_size - 10);
+    expect(stats.classes[0]).toMatchObject({ used_chunks: 1, mem_requested: 14 }); // 12-byte header + "a" + "1"
+    expect(stats.wasted_bytes).toBe(stats.classes[0]!.chunk_size - 14);
   });
 });

@@ -4,24 +4,22 @@
  * runs are as short as in a freshly built table.
  */
 import { SlabLruCache, checkInvariants } from '@slabcache/engine';
-import { E_HASH, ENTRY_WORDS } from '../src/layout';
 import { makeRng, randInt } from './support/rng';
 
+/** How far each entry sits from its home slot (probe length − 1), over the whole table. */
 function displacements(cache: SlabLruCache): { mean: number; max: number } {
-  const { views, geometry } = SlabLruCache.unsafeInternals(cache);
-  const mask = geometry.indexCapacity - 1;
-  const idMask = 2 ** geometry.idBits - 1;
+  const { index } = SlabLruCache.unsafeInternals(cache);
   let sum = 0;
   let max = 0;
   let n = 0;
-  views.index.forEach((word, slot) => {
-    if (word === 0) return;
-    const id = (word & idMask) - 1;
-    const distance = (slot - (views.entry[id * ENTRY_WORDS + E_HASH]! & mask)) & mask;
+  for (let slot = 0; slot < index.slots; slot++) {
+    if (index.refAt(slot) === 0) continue;
+    const home = index.home(index.hashAt(slot));
+    const distance = slot >= home ? slot - home : slot + index.slots - home;
     sum += distance;
     max = Math.max(max, distance);
     n++;
-  });
+  }
   return { mean: n === 0 ? 0 : sum / n, max };
 }
 

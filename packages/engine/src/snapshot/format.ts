@@ -28,7 +28,8 @@
  *   16  ...    payload      `records` records, back to back, nothing else
  *
  * RECORD (RECORD_FIXED_BYTES [+ 8] + keyLength + valueLength)
- *    0  u8     flags        RECORD_EXPIRES: an expiry follows
+ *    0  u8     flags        RECORD_EXPIRES: an expiry follows;
+ *                           RECORD_BINARY_KEY: the key was set as bytes
  *    1  u16    keyLength
  *    3  u32    valueLength
  *    7  f64    expiresAt    ms since the Unix epoch (present iff RECORD_EXPIRES)
@@ -81,6 +82,9 @@ export const BLOCK_HEAD_BYTES = 16;
 /* ---- record ---- */
 /** Flag bit: the record carries an absolute expiry. */
 export const RECORD_EXPIRES = 1;
+/** Flag bit: the key was given as bytes, not as a string (iteration hands it back as bytes). */
+export const RECORD_BINARY_KEY = 2;
+export const RECORD_KNOWN_FLAGS = RECORD_EXPIRES | RECORD_BINARY_KEY;
 export const R_FLAGS = 0;
 export const R_KEY_LENGTH = 1;
 export const R_VALUE_LENGTH = 3;

@@ -53,8 +53,10 @@ import {
   R_FLAGS,
   R_KEY_LENGTH,
   R_VALUE_LENGTH,
+  RECORD_BINARY_KEY,
   RECORD_EXPIRES,
   RECORD_FIXED_BYTES,
+  RECORD_KNOWN_FLAGS,
   SIZEOF_CRC,
   SIZEOF_EXPIRES_AT,
   SnapshotError,
@@ -151,8 +153,9 @@ async function replay(cache: SlabLruCache, info: SnapshotInfo, started: number):
   const evictionsBefore = cache.stats().evictions;
   let expired = 0;
   const noTtl = { ttl: 0 };
-  const sink: RecordSink = (buffer, keyStart, keyLength, valueStart, valueLength, expiresAt) => {
-    const key = buffer.subarray(keyStart, keyStart + keyLength);
+  const sink: RecordSink = (buffer, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey) => {
+    // A string key's bytes are valid UTF-8 (the cache encoded them), so decoding gives back the very same key.
+    const key = binaryKey ? buffer.subarray(keyStart, keyStart + keyLength) : buffer.toString('utf8', keyStart, keyStart + keyLength);
     if (expiresAt === 0) {
       cache.set(key, buffer.subarray(valueStart, valueStart + valueLength), noTtl);
       return;
@@ -210,13 +213,13 @@ function checkFits(info: SnapshotInfo, options: ResolvedOptions): void {
 
 /** The saved cache's options, as far as this build knows them. */
 function sourceCacheOptions(info: SnapshotInfo): ResolvedOptions {
-  const known: CacheOptions = {};
+  const known: Record<string, unknown> = {};
   for (const name of Object.keys(DEFAULT_OPTIONS) as (keyof ResolvedOptions)[]) {
     const value = info.sourceOptions[name];
     if (value !== undefined) known[name] = value;
   }
   try {
-    return resolveOptions(known);
+    return resolveOptions(known as CacheOptions);
   } catch (error) {
     throw new SnapshotError('ERR_SNAPSHOT_INCOMPATIBLE', info.path, -1, `its cache options are not valid here: ${(error as Error).message}`);
   }
@@ -368,7 +371,7 @@ function walkRecords(
   for (let n = 0; n < records; n++) {
     if (at + RECORD_FIXED_BYTES > payloadBytes) return { at, what: `record ${n} of ${records} starts past the payload's end` };
     const flags = payload[at + R_FLAGS]!;
-    if ((flags & ~RECORD_EXPIRES) !== 0) return { at, what: `record ${n} has unknown flags ${flags}` };
+    if ((flags & ~RECORD_KNOWN_FLAGS) !== 0) return { at, what: `record ${n} has unknown flags ${flags}` };
     const keyLength = payload.readUInt16LE(at + R_KEY_LENGTH);
     const valueLength = payload.readUInt32LE(at + R_VALUE_LENGTH);
     let data = at + R_EXPIRES_AT;
@@ -383,7 +386,7 @@ function walkRecords(
     const end = data + keyLength + valueLength;
     if (end > payloadBytes) return { at, what: `record ${n} runs past the payload's end` };
     measure(keyLength, valueLength);
-    sink?.(payload, data, keyLength, data + keyLength, valueLength, expiresAt);
+    sink?.(payload, data, keyLength, data + keyLength, valueLength, expiresAt, (flags & RECORD_BINARY_KEY) !== 0);
     at = end;
   }
   if (at !== payloadBytes) return { at, what: `${payloadBytes - at} bytes left over after ${records} records` };
