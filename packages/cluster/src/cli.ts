@@ -31,8 +31,10 @@ node i listens on P + i. Ctrl-C or SIGTERM stops all of them.
   -h, --help      print this help
 
 Every other server setting is read from the environment by each node
-(LOG_LEVEL, MAX_VALUE_BYTES, SNAPSHOT_PATH is not supported here, ...).
-HAProxy is found through SLABCACHE_HAPROXY, PATH, /usr/sbin or /usr/local/sbin.`;
+(LOG_LEVEL, MAX_VALUE_BYTES, ...); SNAPSHOT_PATH is refused (one file for N nodes).
+HAProxy is found through SLABCACHE_HAPROXY, PATH, /usr/sbin or /usr/local/sbin.
+The nodes run packages/server/dist/cli.js (built first by pnpm cluster), or the
+script named by SLABCACHE_SERVER_CLI.`;
 
 const MAX_NODES = 64;
 
@@ -151,11 +153,13 @@ async function main(): Promise<void> {
 
   process.stdout.write(`starting ${nodes} nodes on 127.0.0.1:${port + 1}-${port + nodes} and HAProxy ${haproxy.version} on 127.0.0.1:${port}\n`);
   try {
+    const serverCli = process.env['SLABCACHE_SERVER_CLI'];
     cluster = await startCluster({
       nodes,
       port,
       haproxy,
       nodeEnv,
+      ...(serverCli ? { nodeCommand: [process.execPath, serverCli] } : {}),
       onLine: (source, line) => process.stdout.write(`[${source}] ${line}\n`),
       onUnexpectedExit: (source, exit) => {
         const how = exit.signal ?? `status ${exit.code}`;
