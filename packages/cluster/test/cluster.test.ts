@@ -58,6 +58,7 @@ test('1. writes 3,000 keys through the router with the seed\'s /put and reads ev
 
 test('2. every node holds between 20 % and 47 % of the keys, and each key is on exactly one node', async () => {
   const items = await Promise.all([1, 2, 3].map(itemsOn));
+  console.log(`shares of ${KEYS.length} keys: ${items.map((n, i) => `node${i + 1} ${n} (${((100 * n) / KEYS.length).toFixed(1)} %)`).join(', ')}`);
   expect(items.reduce((a, b) => a + b, 0)).toBe(KEYS.length);
   for (const count of items) {
     expect(count / KEYS.length).toBeGreaterThanOrEqual(0.2);
