@@ -53,6 +53,8 @@ function parseCommandLine() {
   let parsed;
   try {
     parsed = parseArgs({
+      // `pnpm cluster -- --nodes 3` passes the `--` through: skip it.
+      args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
       options: {
         nodes: { type: 'string' },
         port: { type: 'string' },

@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 import { deployFiles } from './deploy-files.js';
 import { repoDir } from './paths.js';
 
-const { values } = parseArgs({ options: { 'k8s-replicas': { type: 'string' } }, strict: true });
+// `pnpm <script> -- --flag` passes the `--` through: skip it.
+const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
+const { values } = parseArgs({ args, options: { 'k8s-replicas': { type: 'string' } }, strict: true });
 const replicasText = values['k8s-replicas'];
 if (replicasText !== undefined && !/^[1-9]\d*$/.test(replicasText)) {
   process.stderr.write(`--k8s-replicas must be a positive integer, got ${JSON.stringify(replicasText)}\n`);

@@ -206,6 +206,8 @@ function appendToLoadReport(text: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    // `pnpm bench:router -- --flag` passes the `--` through: skip it.
+    args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
     options: {
       nodes: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '3' },

@@ -220,7 +220,9 @@ function keyMismatch(routedKey: string, bodyKey: string): HttpError {
   return badRequest(
     'key_mismatch',
     `the URL's key ${JSON.stringify(routedKey)} is not the body's key ${JSON.stringify(bodyKey)}: ` +
-      'a router picks the node by /put?key=, so it must name the key the body stores',
+      'a router picks the node by the URL\'s key, so the two must be equal. If you did not send ?key=, ' +
+      'your router read it from the body and got it wrong (e.g. a \\u escape of a non-ASCII character): ' +
+      'send /put?key=<url-encoded key> yourself (docs/cluster.md)',
   );
 }
 
