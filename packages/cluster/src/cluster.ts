@@ -101,6 +101,10 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
     });
     running.set(id, node);
     watch(source, node.child.exited);
+    // A node that dies on its own is no longer running (it can be restarted); it stays a member.
+    void node.child.exited.then(() => {
+      if (running.get(id) === node) running.delete(id);
+    });
     return node;
   };
   const writeNodesConfig = () => {
@@ -160,9 +164,7 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
     stopNode: async (id, signal = 'SIGTERM') => {
       const node = cluster.node(id);
       stopping.add(serverName(id));
-      const exit = await node.stop(signal);
-      running.delete(id);
-      return exit;
+      return node.stop(signal);
     },
     restartNode: async (id) => {
       if (!members.includes(id)) throw new Error(`node ${id} is not a member`);
