@@ -34,6 +34,7 @@ function packageJestConfig(packageDir, overrides = {}) {
     moduleNameMapper: {
       '^@slabcache/engine$': path.join(__dirname, 'packages/engine/src/index.ts'),
       '^@slabcache/server$': path.join(__dirname, 'packages/server/src/index.ts'),
+      '^@slabcache/cluster$': path.join(__dirname, 'packages/cluster/src/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     ...overrides,

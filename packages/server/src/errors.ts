@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'empty_key'
   | 'repeated_key'
   | 'invalid_key'
+  | 'key_mismatch'
   | 'invalid_content_type'
   | 'key_too_large'
   | 'value_too_large'

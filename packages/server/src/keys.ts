@@ -18,9 +18,22 @@ const PLAIN_KEY_QUERY = /^key=[^&%+]+$/;
 
 /** The `key` query parameter of `/get?key=...`; 400 when missing, empty or repeated. */
 export function keyFromQuery(query: string): string {
+  const key = optionalKeyFromQuery(query);
+  if (key === undefined) throw badRequest('missing_key', 'query parameter "key" is required, e.g. /get?key=foo');
+  return key;
+}
+
+/**
+ * The `key` query parameter if the query has one (undefined otherwise); 400 when
+ * empty or repeated. `/put?key=...` is the routable form of a /put: a router that
+ * hashes on the URL picks the node from it, and the handler requires the body's
+ * key to be the same (docs/cluster.md).
+ */
+export function optionalKeyFromQuery(query: string): string | undefined {
+  if (query === '') return undefined;
   if (PLAIN_KEY_QUERY.test(query)) return query.slice(4);
   const key = parseQuery(query)['key'];
-  if (key === undefined) throw badRequest('missing_key', 'query parameter "key" is required, e.g. /get?key=foo');
+  if (key === undefined) return undefined;
   if (Array.isArray(key)) throw badRequest('repeated_key', 'query parameter "key" must be given once');
   if (key === '') throw badRequest('empty_key', 'key must not be empty');
   return key;

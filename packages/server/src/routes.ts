@@ -2,6 +2,7 @@
  * The HTTP API, as handlers that turn a request into a `Reply`:
  *
  *   PUT|POST /put      {"key","value"} JSON (the seed's API)       200 {"ok":true}
+ *                      optional ?key= must equal the body's key     (400 key_mismatch)
  *   GET      /get?key=                                             200 {"key","value"} | 404
  *   GET      /kv/:key  raw bytes, stored Content-Type              200 | 404
  *   HEAD     /kv/:key  as GET without the body; no recency bump     200 | 404
@@ -24,7 +25,7 @@ import type { Request } from 'hyper-express';
 import { parseJson, readBody } from './body.js';
 import type { ServerConfig } from './config.js';
 import { badRequest, HttpError, valueTooLarge } from './errors.js';
-import { checkKeySize, keyFromPath, keyFromQuery } from './keys.js';
+import { checkKeySize, keyFromPath, keyFromQuery, optionalKeyFromQuery } from './keys.js';
 import type { RouteLabel, ServerMetrics } from './metrics.js';
 import { errorReply, jsonReply, type Reply } from './reply.js';
 import { describeValidationError, validatePutBody } from './schemas.js';
@@ -77,12 +78,16 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
   const kvValueTooLarge = (actual: number): HttpError => valueTooLarge(actual, maxValueBytes);
 
   const put: Handler = async (req) => {
+    // The routable form /put?key=K (docs/cluster.md): a router chose the node by K, so the
+    // entry must be stored under K, or reads of K would look for it on another node.
+    const routedKey = optionalKeyFromQuery(req.path_query);
     const body = parseJson(await readBody(req, putLimit, putBodyTooLarge));
     if (!validatePutBody(body)) {
       const { code, message } = describeValidationError(validatePutBody.errors);
       throw badRequest(code, message);
     }
     const { key, value } = body;
+    if (routedKey !== undefined && routedKey !== key) throw keyMismatch(routedKey, key);
     checkKeySize(key, maxKeyBytes);
     // Same shortcut as for keys: a UTF-16 unit is at most 3 UTF-8 bytes.
     if (value.length * 3 > maxValueBytes) {
@@ -210,6 +215,16 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
 }
 
 const HEALTHY = jsonReply(200, '{"status":"ok"}');
+
+function keyMismatch(routedKey: string, bodyKey: string): HttpError {
+  return badRequest(
+    'key_mismatch',
+    `the URL's key ${JSON.stringify(routedKey)} is not the body's key ${JSON.stringify(bodyKey)}: ` +
+      'a router picks the node by the URL\'s key, so the two must be equal. If you did not send ?key=, ' +
+      'your router read it from the body and got it wrong (e.g. a \\u escape of a non-ASCII character): ' +
+      'send /put?key=<url-encoded key> yourself (docs/cluster.md)',
+  );
+}
 
 function notFound(key: string): Reply {
   return errorReply(404, 'not_found', `no value for key ${JSON.stringify(key)}`);
