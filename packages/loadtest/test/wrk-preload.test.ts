@@ -8,7 +8,8 @@
  */
 
 import { preload } from '../src/preload.js';
-import { runWrk } from '../src/wrk.js';
+import { Progress, type ProgressOutput, type Ticker } from '../src/progress.js';
+import { progressReader, runWrk } from '../src/wrk.js';
 import { startBaseline, type TestServer } from './support/baseline.js';
 
 let server: TestServer;
@@ -39,6 +40,54 @@ test('preload writes every key of [from, to) and nothing else, well before its b
   const body = (await (await fetch(`${server.url}/get?key=key-100`)).json()) as { value: string };
   expect(body.value).toHaveLength(32);
 }, 90_000);
+
+test('a preload reports its progress from every wrk thread while it runs', async () => {
+  // Each wrk thread prints its count at its 1,024th response (and then at most once a second):
+  // with 2 threads writing 1,500 keys each, at least one report comes from each.
+  const reports: number[] = [];
+  const result = await runWrk({
+    url: server.url,
+    mode: 'preload',
+    threads: 2,
+    connections: 8,
+    durationSeconds: 60,
+    scriptArgs: { from: 1000, to: 4000, value: 8 },
+    onProgress: (responses) => reports.push(responses),
+  });
+  expect(result.status2xx).toBe(3000);
+  expect(reports.length).toBeGreaterThan(0);
+  expect(reports.at(-1)).toBeGreaterThanOrEqual(2 * 1024);
+  expect(reports.every((n, i) => n >= 1024 && n <= 3000 && (i === 0 || n >= (reports[i - 1] as number)))).toBe(true);
+}, 90_000);
+
+test('preload() shows its fill as a progress task and ends it', async () => {
+  const lines: string[] = [];
+  const output: ProgressOutput = { isTTY: false, write: (text: string) => lines.push(text) };
+  // A timer that never fires, so only what preload() itself prints is seen; it counts its starts and stops.
+  const timer = { started: 0, stopped: 0 };
+  const ticker: Ticker = {
+    now: () => 0,
+    every: () => {
+      timer.started += 1;
+      return () => (timer.stopped += 1);
+    },
+  };
+  const display = new Progress({ output, logOutput: output, ticker });
+  await preload({ url: server.url, from: 5000, to: 5100, valueBytes: 8, threads: 1, connections: 2, progress: { display, label: 'fill test' } });
+  expect(timer).toEqual({ started: 1, stopped: 1 }); // a task was shown and has ended
+  expect(display.statusText()).toBe('');
+  expect(lines).toEqual([]); // summary: false, the caller prints the result
+});
+
+test('WRK_PROGRESS lines split across chunks add up per thread', () => {
+  const seen: number[] = [];
+  const read = progressReader((n) => seen.push(n));
+  read('WRK_PROGRESS 0 10');
+  expect(seen).toEqual([]); // no whole line yet
+  read('24\nWRK_PROG');
+  read('RESS 1 2048\nWRK_THREAD_DONE 0\nWRK_PROGRESS 0 3072\n');
+  expect(seen).toEqual([1024, 5120]);
+});
 
 test('a timed GET run over a preloaded pool only hits', async () => {
   await preload({ url: server.url, to: 50, valueBytes: 16, threads: 1, connections: 2 });
