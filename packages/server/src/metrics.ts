@@ -53,6 +53,12 @@ export function createThreadCounters(routes: readonly RouteLabel[], threads: num
   return ThreadCounters.create(threads, metricCellsFor(routes.length));
 }
 
+/** A quantile of latency buckets in milliseconds, rounded to the microsecond (null when empty). */
+function roundedQuantileMs(q: number, buckets: readonly number[]): number | null {
+  const ms = histogramQuantile(q, LATENCY_BOUNDS_MS, buckets);
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
+
 /** Requests one thread has answered so far. */
 export interface ThreadRequests {
   readonly id: number;
@@ -202,37 +208,37 @@ export class ServerMetrics {
    */
   httpStats(): HttpStats {
     const counters = this.#counters;
+    const rows: Float64Array[] = [];
+    for (let t = 0; t < counters.threads; t++) rows.push(counters.row(t));
     const routes: RouteHttpStats[] = [];
     this.#routes.forEach(({ route, method }, r) => {
-      const statusCounts = new Array<number>(STATUS_SLOTS).fill(0);
-      const buckets = new Array<number>(LATENCY_SLOTS).fill(0);
-      let sumSeconds = 0;
-      for (let t = 0; t < counters.threads; t++) {
-        const row = counters.row(t);
-        for (let s = 0; s < STATUS_SLOTS; s++) statusCounts[s] = (statusCounts[s] as number) + (row[r * STATUS_SLOTS + s] as number);
-        for (let b = 0; b < LATENCY_SLOTS; b++) {
-          buckets[b] = (buckets[b] as number) + (row[this.#latencyBase + r * LATENCY_SLOTS + b] as number);
-        }
-        sumSeconds += row[this.#sumBase + r] as number;
-      }
-      let requests = 0;
       const statuses: Record<string, number> = {};
-      statusCounts.forEach((count, s) => {
-        if (count === 0) return;
+      let requests = 0;
+      for (let s = 0; s < STATUS_SLOTS; s++) {
+        let count = 0;
+        for (const row of rows) count += row[r * STATUS_SLOTS + s] as number;
+        if (count === 0) continue;
         requests += count;
         statuses[s === OTHER_STATUS ? 'other' : String(STATUSES[s])] = count;
-      });
-      if (requests === 0) return;
-      const quantileMs = (q: number): number | null => {
-        const ms = histogramQuantile(q, LATENCY_BOUNDS_MS, buckets);
-        return ms === null ? null : Math.round(ms * 1000) / 1000;
-      };
+      }
+      if (requests === 0) return; // most labels (405s, unused routes) never answer: skip them cheaply
+      const buckets = new Array<number>(LATENCY_SLOTS).fill(0);
+      let sumSeconds = 0;
+      for (const row of rows) {
+        for (let b = 0; b < LATENCY_SLOTS; b++) buckets[b] = (buckets[b] as number) + (row[this.#latencyBase + r * LATENCY_SLOTS + b] as number);
+        sumSeconds += row[this.#sumBase + r] as number;
+      }
       routes.push({
         route,
         method,
         requests,
         statuses,
-        latency: { sum_ms: Math.round(sumSeconds * 1e6) / 1e3, p50_ms: quantileMs(0.5), p99_ms: quantileMs(0.99), buckets },
+        latency: {
+          sum_ms: Math.round(sumSeconds * 1e6) / 1e3,
+          p50_ms: roundedQuantileMs(0.5, buckets),
+          p99_ms: roundedQuantileMs(0.99, buckets),
+          buckets,
+        },
       });
     });
     return { latency_bounds_ms: LATENCY_BOUNDS_MS, routes };

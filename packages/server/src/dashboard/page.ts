@@ -5,7 +5,7 @@
  * served without authentication and cached like any static file.
  *
  * No charting library: the charts are a few lines of SVG drawn by
- * clientMain.ts, which keeps the page small (about 30 KB, 8 KB gzipped; a test
+ * clientMain.ts, which keeps the page small (about 33 KB, 10 KB gzipped; a test
  * bounds it) and free of third-party code. The page makes no request but to
  * its own server, which the Content-Security-Policy in route.ts enforces.
  */
