@@ -45,16 +45,21 @@ function random(seed: number): () => number {
   };
 }
 
-it('estimates quantiles exactly as the server does (2,000 seeded random histograms)', () => {
+it('estimates quantiles exactly as the server does (1,000 seeded random histograms)', () => {
   const next = random(20);
   const bounds = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
-  for (let i = 0; i < 2000; i++) {
+  let checked = 0;
+  for (let i = 0; i < 1000; i++) {
     const counts = bounds.map(() => (next() < 0.4 ? 0 : Math.floor(next() * 1000))).concat([next() < 0.8 ? 0 : 5]);
     for (const q of [0, 0.5, 0.9, 0.99, 1, next()]) {
-      expect(lib.quantile(q, bounds, counts)).toBe(histogramQuantile(q, bounds, counts));
+      const page = lib.quantile(q, bounds, counts);
+      const server = histogramQuantile(q, bounds, counts);
+      if (page !== server) throw new Error(`q=${q} counts=${JSON.stringify(counts)}: page ${page}, server ${server}`);
+      checked += 1;
     }
   }
-});
+  expect(checked).toBe(6000);
+}, 60_000);
 
 /** A /stats reply with the fields the page reads. */
 function stats(over: { pid?: number; hits: number; misses: number; evictKeys?: number; get200?: number; get404?: number; buckets?: number[]; threads?: number[] }) {

@@ -44,7 +44,7 @@ it('slab memory by size class adds up to the engine totals', async () => {
   } finally {
     await t.stop();
   }
-});
+}, 60_000);
 
 it('reports the snapshot load at startup, and no save series before a save', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'slabcache-snapshot-metrics-'));
@@ -73,4 +73,4 @@ it('reports the snapshot load at startup, and no save series before a save', asy
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 60_000);

@@ -55,7 +55,7 @@ it('counts requests by route, method and status, and keeps latency buckets whose
     expect(p50_ms as number).toBeLessThanOrEqual(p99_ms as number);
     expect(sum_ms).toBeGreaterThan(0);
   }
-});
+}, 30_000);
 
 it('agrees with /metrics on the request counts', async () => {
   const http = ((await t.call('GET', '/stats')).json as { http: HttpStats }).http;
