@@ -69,8 +69,8 @@ export const CLIENT_MAIN = String.raw`
   /* ---- charts ---- */
 
   var W = 420, H = 150, PAD_L = 62, PAD_R = 10, PAD_T = 10, PAD_B = 22;
+  /** Series differ by dash pattern as well as by colour (classes s0..s3 in the page's style). */
   var DASHES = ['', '7 4', '2 3', '9 3 2 3'];
-  var COLORS = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce'];
 
   /** A line chart over the sample history. series: [{label, value(sample), format}] */
   function LineChart(id, series, format) {
@@ -85,7 +85,7 @@ export const CLIENT_MAIN = String.raw`
     this.values = series.map(function (s, i) {
       var item = el('li');
       var swatch = el('svg:svg', { width: '28', height: '10', 'aria-hidden': 'true' });
-      swatch.appendChild(el('svg:line', { x1: '0', y1: '5', x2: '28', y2: '5', stroke: COLORS[i], 'stroke-width': '2.5', 'stroke-dasharray': DASHES[i] }));
+      swatch.appendChild(el('svg:line', { x1: '0', y1: '5', x2: '28', y2: '5', class: 's' + i, 'stroke-width': '2.5', 'stroke-dasharray': DASHES[i] }));
       item.appendChild(swatch);
       item.appendChild(document.createTextNode(' ' + s.label + ': '));
       var value = el('span', { 'data-series': s.label }, '\u2013');
@@ -119,7 +119,7 @@ export const CLIENT_MAIN = String.raw`
       var points = [];
       var flush = function () {
         if (points.length > 1) {
-          svg.appendChild(el('svg:polyline', { points: points.join(' '), fill: 'none', stroke: COLORS[i], 'stroke-width': '2', 'stroke-dasharray': DASHES[i] }));
+          svg.appendChild(el('svg:polyline', { points: points.join(' '), fill: 'none', class: 's' + i, 'stroke-width': '2', 'stroke-dasharray': DASHES[i] }));
         }
         points = [];
       };

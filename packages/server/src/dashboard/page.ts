@@ -16,9 +16,11 @@ import { CLIENT_LIB } from './clientLib.js';
 import { CLIENT_MAIN } from './clientMain.js';
 
 const STYLE = `
-:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #f6f8fa; --card: #fff; --line: #d0d7de; --bar: #9ab6e6; --bar-inner: #1f5fbf; }
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #f6f8fa; --card: #fff; --line: #d0d7de; --bar: #9ab6e6; --bar-inner: #1f5fbf;
+  --s0: #1f5fbf; --s1: #c2410c; --s2: #15803d; --s3: #7e22ce; }
 @media (prefers-color-scheme: dark) {
-  :root { --fg: #e6edf3; --muted: #9da7b3; --bg: #0d1117; --card: #161b22; --line: #30363d; --bar: #2d4f86; --bar-inner: #79a6f2; }
+  :root { --fg: #e6edf3; --muted: #9da7b3; --bg: #0d1117; --card: #161b22; --line: #30363d; --bar: #2d4f86; --bar-inner: #79a6f2;
+    --s0: #79a6f2; --s1: #f59e57; --s2: #4ade80; --s3: #c084fc; }
 }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
@@ -31,7 +33,7 @@ body[data-state="error"] #status, body[data-state="auth"] #status { color: #b423
 form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; width: 100%; }
 form p { margin: 0; width: 100%; }
 input, button { font: inherit; padding: 0.25rem 0.5rem; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 1rem; padding: 1rem; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(440px, 100%), 1fr)); gap: 1rem; padding: 1rem; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 0.75rem 1rem; min-width: 0; }
 .kpi { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; margin: 0 0 0.5rem; }
 .kpi dt { color: var(--muted); font-size: 0.8rem; }
@@ -40,6 +42,7 @@ figure { margin: 0.5rem 0 0; }
 figcaption { color: var(--muted); font-size: 0.85rem; }
 svg { width: 100%; height: auto; display: block; font-size: 12px; fill: var(--fg); }
 svg .grid { stroke: var(--line); }
+svg .s0 { stroke: var(--s0); } svg .s1 { stroke: var(--s1); } svg .s2 { stroke: var(--s2); } svg .s3 { stroke: var(--s3); }
 svg .bar { fill: var(--bar); }
 svg .bar-inner { fill: var(--bar-inner); }
 .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; padding: 0; margin: 0.25rem 0 0; font-size: 0.85rem; }
