@@ -95,6 +95,13 @@ check "report (smoke preset): micro + redis + comparison + rendering" \
 check_json "report: both servers on every route, redis GET/SET, micro phases" "$WORK/report/results/latest.json" \
   '["ours","baseline"].every(s => ["get","put","mix"].every(r => d.http.runs.some(x => x.server === s && x.route === r && x.requestsPerSecond > 0 && x.statusOther === 0))) &&
    d.redis[0].tests.map(t => t.test).sort().join() === "GET,SET" && d.micro.results.length === 12 && d.machine.cores > 0'
+# The check above kept the report's output in its log: each phase announced, and the end.
+REPORT_LOG="$WORK/$(echo "report (smoke preset): micro + redis + comparison + rendering" | tr -c 'a-zA-Z0-9' '_').log"
+check "report: progress (phases 1/3 to 3/3 announced, finish time)" bash -c "
+  grep -q '^== phase 1/3: microbenchmarks (report running ' '$REPORT_LOG' &&
+  grep -q '^== phase 2/3: redis reference (report running ' '$REPORT_LOG' &&
+  grep -q '^== phase 3/3: HTTP comparison (report running ' '$REPORT_LOG' &&
+  grep -q '^report finished in ' '$REPORT_LOG'"
 check "report: latest.md and three SVG charts" bash -c "
   grep -q '## Headline' '$WORK/report/latest.md' &&
   for f in requests-per-second p99-latency memory; do grep -q '</svg>' \"$WORK/report/\$f.svg\" || exit 1; done"

@@ -16,6 +16,8 @@
  *      everything written so far (mostly misses, as most were evicted).
  * Every second it samples the server's RSS (/proc/PID/status VmRSS) and its
  * event-loop delay, items and evictions (GET /stats).
+ * Progress: the fill shows keys, keys/s and an ETA; the steady phase the time
+ * left (a status line on a terminal, a line every 10 s otherwise).
  *
  * Pass: zero errors (non-2xx other than a GET's 404, socket errors, failed
  * /stats reads, the server dying), evictions growing throughout the steady
@@ -34,6 +36,7 @@ import { httpGet } from '../src/http-probe.js';
 import { describeMachine } from '../src/machine.js';
 import { paths } from '../src/paths.js';
 import { findFreePort } from '../src/ports.js';
+import { Progress, type ProgressTask } from '../src/progress.js';
 import { readProcessMemory } from '../src/proc-status.js';
 import { startServer, type RunningServer } from '../src/server-process.js';
 import { failuresOf, runWrk, type WrkResult } from '../src/wrk.js';
@@ -166,9 +169,14 @@ async function soak(settings: SoakSettings): Promise<SoakResult> {
   let fill: WrkResult | undefined;
   let fillSeconds = 0;
   let next = FIRST_KEY + settings.keys;
+  const progress = new Progress();
+  const log = (line: string): void => progress.log(line);
+  let steadyClock: NodeJS.Timeout | undefined;
+  let steadyTask: ProgressTask | undefined;
   try {
     const fillThreads = 2;
-    process.stdout.write(`soak: server pid ${server.pid} on ${server.url}; filling ${settings.keys} keys…\n`);
+    log(`soak: server pid ${server.pid} on ${server.url}; filling ${settings.keys} keys…`);
+    const fillTask = progress.task('soak fill', { unit: 'keys', total: settings.keys, summary: false });
     fill = await runWrk({
       url: server.url,
       mode: 'preload',
@@ -176,12 +184,18 @@ async function soak(settings: SoakSettings): Promise<SoakResult> {
       connections: Math.max(fillThreads, settings.connections * 2),
       durationSeconds: FILL_BOUND_SECONDS,
       scriptArgs: { from: FIRST_KEY, to: FIRST_KEY + settings.keys, pool: FIRST_KEY + settings.keys, value: settings.valueBytes, prefix: KEY_PREFIX },
-    });
+      onProgress: (written) => fillTask.update(written),
+    }).finally(() => fillTask.end());
     fillSeconds = (Date.now() - startedAt) / 1000;
     phase = 'steady';
-    process.stdout.write(`soak: filled in ${fillSeconds.toFixed(0)} s (${failuresOf(fill)} failures); steady load for ${settings.minutes} min…\n`);
+    log(`soak: filled in ${fillSeconds.toFixed(0)} s (${failuresOf(fill)} failures); steady load for ${settings.minutes} min…`);
 
-    const steadyEnd = Date.now() + settings.minutes * 60_000;
+    const steadyStart = Date.now();
+    const steadyEnd = steadyStart + settings.minutes * 60_000;
+    steadyTask = progress.task('soak steady load', { unit: 's', total: settings.minutes * 60, showRate: false, summary: false });
+    const task = steadyTask;
+    steadyClock = setInterval(() => task.update(Math.min(settings.minutes * 60, (Date.now() - steadyStart) / 1000)), 1000);
+    steadyClock.unref();
     while (Date.now() < steadyEnd - 1000 && server.isAlive()) {
       if (next + 50_000_000 > LAST_KEY) throw new Error('ran out of 8-digit keys: run fewer --minutes (about 40 at 30k PUT/s)');
       const seconds = Math.max(1, Math.min(SEGMENT_SECONDS, Math.round((steadyEnd - Date.now()) / 1000)));
@@ -208,13 +222,15 @@ async function soak(settings: SoakSettings): Promise<SoakResult> {
       // Responses counted, plus a margin for requests in flight when wrk stopped (written or not).
       next += put.requests + 10 * settings.connections;
       const last = sampler.samples.at(-1);
-      process.stdout.write(
+      log(
         `soak: t=${last?.t ?? '?'} s  PUT ${put.requestsPerSecond.toFixed(0)}/s  GET ${get.requestsPerSecond.toFixed(0)}/s  ` +
           `RSS ${last?.rssMiB.toFixed(0) ?? '?'} MiB  loop p99 ${last?.loopP99Ms ?? '?'} ms  evictions ${last?.evictions ?? '?'}  ` +
-          `failures ${failuresOf(put) + failuresOf(get)}\n`,
+          `failures ${failuresOf(put) + failuresOf(get)}`,
       );
     }
   } finally {
+    clearInterval(steadyClock);
+    steadyTask?.end();
     sampler.stop();
     await new Promise((r) => setTimeout(r, 1100)); // let a last /stats read land
   }

@@ -20,6 +20,7 @@
 import type { ComparisonSettings, FillRun, HttpComparison, HttpRun, Route } from './results.js';
 import { freshGcSnapshot, gcDelta, sampleMemory } from './memory.js';
 import { preload } from './preload.js';
+import type { Progress } from './progress.js';
 import { startServer, type RunningServer } from './server-process.js';
 import { failuresOf, runWrk } from './wrk.js';
 
@@ -30,7 +31,7 @@ export interface ComparisonConfig extends ComparisonSettings {
 
 export type Log = (line: string) => void;
 
-async function fillTo(server: RunningServer, fromKeys: number, toKeys: number, config: ComparisonConfig): Promise<FillRun> {
+async function fillTo(server: RunningServer, fromKeys: number, toKeys: number, config: ComparisonConfig, progress?: Progress): Promise<FillRun> {
   const gcBefore = server.readGc();
   const startedMs = Date.now();
   // A fill can take minutes: if the server dies meanwhile, stop at once instead of waiting out wrk's bound.
@@ -49,6 +50,7 @@ async function fillTo(server: RunningServer, fromKeys: number, toKeys: number, c
       connections: config.connections,
       expectEvictions: toKeys > config.maxKeys,
       signal: serverWatch.signal,
+      ...(progress ? { progress: { display: progress, label: `fill ${server.kind}` } } : {}),
     });
   } finally {
     clearInterval(watcher);
@@ -106,9 +108,21 @@ export function timedSecondsOf(config: ComparisonConfig): number {
   return config.sizes.length * config.rounds * config.routes.length * config.servers.length * (config.durationSeconds + 1.5);
 }
 
-export async function runComparison(config: ComparisonConfig, log: Log): Promise<HttpComparison> {
+/**
+ * `progress`, if given, shows the timed runs done (with an ETA) and each fill's
+ * keys; `log` should then print through it (progress.log) so that its lines
+ * and the status line do not overwrite each other on a terminal.
+ */
+export async function runComparison(config: ComparisonConfig, log: Log, progress?: Progress): Promise<HttpComparison> {
   const sizes = [...config.sizes].sort((a, b) => a - b);
   const servers: RunningServer[] = [];
+  const runsTask = progress?.task('timed runs', {
+    unit: 'runs',
+    total: sizes.length * config.rounds * config.routes.length * config.servers.length,
+    // Runs take seconds each and fills minutes: a rate over a few minutes.
+    rateWindowMs: 5 * 60_000,
+    summary: false,
+  });
   try {
     for (const kind of config.servers) {
       const server = await startServer(kind, {
@@ -127,7 +141,7 @@ export async function runComparison(config: ComparisonConfig, log: Log): Promise
     for (const size of sizes) {
       for (const server of servers) {
         log(`fill ${server.kind}: keys ${filled} to ${size} ...`);
-        const fill = await fillTo(server, filled, size, config);
+        const fill = await fillTo(server, filled, size, config, progress);
         fills.push(fill);
         log(
           `fill ${server.kind}: ${Math.round(fill.setsPerSecond)} sets/s over ${fill.seconds.toFixed(1)} s, ` +
@@ -143,6 +157,7 @@ export async function runComparison(config: ComparisonConfig, log: Log): Promise
             if (!server.isAlive()) throw new Error(`${server.kind} server died:\n${server.output()}`);
             const run = await timedRun(server, route, size, round, config);
             runs.push(run);
+            runsTask?.add(1);
             log(
               `N=${size} round ${round} ${route.padEnd(3)} ${server.kind.padEnd(8)} ` +
                 `${Math.round(run.requestsPerSecond).toString().padStart(7)} req/s  ` +
@@ -160,6 +175,7 @@ export async function runComparison(config: ComparisonConfig, log: Log): Promise
       runs,
     };
   } finally {
+    runsTask?.end();
     for (const server of servers) await server.stop();
   }
 }

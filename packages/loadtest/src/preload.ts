@@ -10,6 +10,7 @@
 
 import { httpGet } from './http-probe.js';
 import { keyName } from './keys.js';
+import type { Progress } from './progress.js';
 import { failuresOf, runWrk, type WrkResult } from './wrk.js';
 
 export interface PreloadOptions {
@@ -27,6 +28,8 @@ export interface PreloadOptions {
   expectEvictions?: boolean;
   /** Aborting ends the fill at once (e.g. when the server has died). */
   signal?: AbortSignal;
+  /** Shows the fill's progress (keys written, keys/s, ETA) under this label; the caller prints the result. */
+  progress?: { display: Progress; label: string };
 }
 
 export interface PreloadResult {
@@ -57,16 +60,25 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
   const connections = Math.max(threads, Math.min(options.connections ?? 50, keys));
   const timeoutSeconds = options.timeoutSeconds ?? Math.ceil(60 + keys / 2000);
 
+  const task = options.progress?.display.task(options.progress.label, { unit: 'keys', total: keys, summary: false });
   const started = process.hrtime.bigint();
-  const wrk = await runWrk({
-    url: options.url,
-    mode: 'preload',
-    threads,
-    connections,
-    durationSeconds: timeoutSeconds,
-    scriptArgs: { from, to: options.to, value: options.valueBytes },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let wrk: WrkResult;
+  try {
+    wrk = await runWrk({
+      url: options.url,
+      mode: 'preload',
+      threads,
+      connections,
+      durationSeconds: timeoutSeconds,
+      scriptArgs: { from, to: options.to, value: options.valueBytes },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(task ? { onProgress: (written: number) => task.update(written) } : {}),
+    });
+  } catch (error) {
+    task?.end('stopped early');
+    throw error;
+  }
+  task?.end();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (wrk.status2xx + wrk.status404 + wrk.statusOther < keys) {
     throw new Error(`preload stopped after ${wrk.requests} of ${keys} keys (bound ${timeoutSeconds} s)`);

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { makeValue } from './keys.js';
 import { findFreePort, PORT_RANGES } from './ports.js';
+import type { Progress, ProgressTask } from './progress.js';
 import { readProcessMemory } from './proc-status.js';
 import type { RedisResult, RedisTest } from './results.js';
 
@@ -100,8 +101,11 @@ export async function startRedis(maxBytes: number): Promise<RunningRedis> {
   return { pid, port, cli, stop };
 }
 
-/** Streams SET commands for keys [from, to) through `redis-cli --pipe`. */
-export async function fillRedis(redis: RunningRedis, from: number, to: number, valueBytes: number): Promise<void> {
+/**
+ * Streams SET commands for keys [from, to) through `redis-cli --pipe`.
+ * `task` counts the keys handed to redis-cli (it pipes them on as it reads).
+ */
+export async function fillRedis(redis: RunningRedis, from: number, to: number, valueBytes: number, task?: ProgressTask): Promise<void> {
   const pipe = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), '--pipe'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   pipe.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -119,6 +123,7 @@ export async function fillRedis(redis: RunningRedis, from: number, to: number, v
       chunk += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n${valueHeader}${value}\r\n`;
     }
     if (!pipe.stdin.write(chunk)) await once(pipe.stdin, 'drain');
+    task?.update(end - from);
   }
   pipe.stdin.end();
   const [code] = (await closed) as [number | null];
@@ -193,7 +198,8 @@ function infoField(info: string, name: string): number {
   return match?.[1] ? Number(match[1]) : NaN;
 }
 
-export async function runRedisReference(options: RedisBenchOptions, log: (line: string) => void): Promise<RedisResult[]> {
+/** `progress`, if given, shows each fill; `log` should then print through progress.log. */
+export async function runRedisReference(options: RedisBenchOptions, log: (line: string) => void, progress?: Progress): Promise<RedisResult[]> {
   const redis = await startRedis(options.maxBytes);
   try {
     const version = /redis_version:(\S+)/.exec(redis.cli(['info', 'server']))?.[1] ?? 'unknown';
@@ -201,7 +207,14 @@ export async function runRedisReference(options: RedisBenchOptions, log: (line: 
     const results: RedisResult[] = [];
     let filled = 0;
     for (const keys of [...options.sizes].sort((a, b) => a - b)) {
-      await fillRedis(redis, filled, keys, options.valueBytes);
+      const task = progress?.task(`redis fill to ${keys.toLocaleString('en-US')}`, { unit: 'keys', total: keys - filled });
+      try {
+        await fillRedis(redis, filled, keys, options.valueBytes, task);
+      } catch (error) {
+        task?.end('stopped early');
+        throw error;
+      }
+      task?.end();
       filled = keys;
       const dbsize = Number(redis.cli(['dbsize']).trim());
       if (dbsize !== keys) throw new Error(`redis holds ${dbsize} keys after filling ${keys}`);

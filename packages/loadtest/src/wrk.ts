@@ -33,6 +33,8 @@ export interface WrkOptions {
   scriptArgs?: Record<string, string | number>;
   /** Aborting ends wrk at once and rejects (e.g. when the server under load has died). */
   signal?: AbortSignal;
+  /** Preload mode: called with the responses so far (all threads), about once a second. */
+  onProgress?: (responses: number) => void;
 }
 
 export interface LatencyMicros {
@@ -75,6 +77,7 @@ interface RawWrkJson {
 
 const JSON_MARKER = 'WRK_JSON ';
 const THREAD_DONE_MARKER = 'WRK_THREAD_DONE ';
+const PROGRESS_MARKER = 'WRK_PROGRESS ';
 const KILL_AFTER_DURATION_MS = 15_000;
 
 export function parseWrkOutput(stdout: string): WrkResult {
@@ -131,8 +134,11 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     let stdout = '';
     let stderr = '';
     let interrupted = false;
+    const progress = progressReader(options.onProgress);
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      stdout += text;
+      progress(text);
       if (options.mode === 'preload' && !interrupted) {
         // Counted over everything read so far: a marker can straddle two chunks.
         const threadsDone = stdout.split(THREAD_DONE_MARKER).length - 1;
@@ -172,4 +178,29 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
       }
     });
   });
+}
+
+/**
+ * Turns the WRK_PROGRESS lines of a stream (each thread's running count of
+ * responses) into calls of `onProgress` with their sum. Fed chunk by chunk: a
+ * line can be split across two chunks.
+ */
+export function progressReader(onProgress: ((responses: number) => void) | undefined): (chunk: string) => void {
+  if (!onProgress) return () => undefined;
+  const byThread = new Map<string, number>();
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    let changed = false;
+    for (const line of lines) {
+      if (!line.startsWith(PROGRESS_MARKER)) continue;
+      const [thread, responses] = line.slice(PROGRESS_MARKER.length).trim().split(' ');
+      const count = Number(responses);
+      if (thread === undefined || !Number.isFinite(count)) continue;
+      byThread.set(thread, count);
+      changed = true;
+    }
+    if (changed) onProgress([...byThread.values()].reduce((a, b) => a + b, 0));
+  };
 }

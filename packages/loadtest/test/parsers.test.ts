@@ -10,7 +10,7 @@ import { parseChoiceList, parseCount } from '../src/cli-args.js';
 import { parseLocustSummary } from '../src/locust.js';
 import { parseProcStatus, readProcessMemory } from '../src/proc-status.js';
 import { parseRedisBenchmarkCsv, redisBenchKey } from '../src/redis.js';
-import { failuresOf, parseWrkOutput } from '../src/wrk.js';
+import { failuresOf, parseWrkOutput, progressReader } from '../src/wrk.js';
 
 test('parseWrkOutput reads the WRK_JSON line among wrk\'s own output', () => {
   const stdout = [
@@ -28,6 +28,16 @@ test('parseWrkOutput reads the WRK_JSON line among wrk\'s own output', () => {
   expect(result.latencyUs.p99).toBe(39_948);
   expect(failuresOf(result)).toBe(53); // 50 non-2xx other than 404 + 2 read errors + 1 timeout
   expect(() => parseWrkOutput('no json here')).toThrow(/WRK_JSON/);
+});
+
+test('WRK_PROGRESS lines split across chunks add up per thread', () => {
+  const seen: number[] = [];
+  const read = progressReader((n) => seen.push(n));
+  read('WRK_PROGRESS 0 10');
+  expect(seen).toEqual([]); // no whole line yet
+  read('24\nWRK_PROG');
+  read('RESS 1 2048\nWRK_THREAD_DONE 0\nWRK_PROGRESS 0 3072\n');
+  expect(seen).toEqual([1024, 5120]);
 });
 
 test('parseProcStatus reads VmRSS and VmHWM; readProcessMemory works on this process', () => {

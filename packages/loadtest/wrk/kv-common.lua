@@ -12,6 +12,10 @@
 -- of PUTs, default 10), from/to (preload mode: key range, default 0..pool),
 -- threads (preload mode: must equal wrk's -t, default 1).
 --
+-- In preload mode each thread also prints "WRK_PROGRESS <thread id> <responses>"
+-- at most once a second (checked every 1,024 responses), which src/wrk.ts turns
+-- into progress while a long fill runs.
+--
 -- At the end, done() prints one line starting with "WRK_JSON " holding the
 -- counts and latency percentiles (microseconds) that src/wrk.ts parses. Status
 -- codes are counted by class in response(): 404 apart from other non-2xx,
@@ -109,6 +113,7 @@ function request()
 end
 
 local preload_share
+local progress_second = 0
 function response(status, headers, body)
   if status >= 200 and status < 300 then
     n2xx = n2xx + 1
@@ -123,7 +128,13 @@ function response(status, headers, body)
       local span = opts.to - opts.from
       preload_share = math.floor(span / stride) + ((id < span % stride) and 1 or 0)
     end
-    if n2xx + n404 + nother == preload_share then
+    local answered = n2xx + n404 + nother
+    if answered % 1024 == 0 and os.time() ~= progress_second then
+      progress_second = os.time()
+      io.stdout:write("WRK_PROGRESS " .. wrk.thread:get("id") .. " " .. answered .. "\n")
+      io.stdout:flush()
+    end
+    if answered == preload_share then
       -- wrk's main thread sleeps for the whole -d duration whatever the
       -- threads do, so tell the driver (src/wrk.ts), which then sends SIGINT
       -- to end wrk early; wrk still prints its summary and runs done().

@@ -20,6 +20,7 @@
 import type { CacheStats, SlabLruCache } from '@slabcache/engine';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
+import { histogramQuantile } from './histogram.js';
 import { ThreadCounters } from './threadCounters.js';
 
 /** A route as metrics label it: the pattern it was registered with and the method. */
@@ -39,6 +40,8 @@ STATUSES.forEach((status, slot) => (STATUS_SLOT[status] = slot));
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 /** The buckets plus +Inf. */
 const LATENCY_SLOTS = LATENCY_BUCKETS.length + 1;
+/** The bucket bounds in milliseconds, as /stats reports them. */
+const LATENCY_BOUNDS_MS = LATENCY_BUCKETS.map((seconds) => Math.round(seconds * 1e6) / 1e3);
 
 /** Cells one thread's row needs for `routeCount` routes (see the layout above). */
 export function metricCellsFor(routeCount: number): number {
@@ -50,10 +53,40 @@ export function createThreadCounters(routes: readonly RouteLabel[], threads: num
   return ThreadCounters.create(threads, metricCellsFor(routes.length));
 }
 
+/** A quantile of latency buckets in milliseconds, rounded to the microsecond (null when empty). */
+function roundedQuantileMs(q: number, buckets: readonly number[]): number | null {
+  const ms = histogramQuantile(q, LATENCY_BOUNDS_MS, buckets);
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
+
 /** Requests one thread has answered so far. */
 export interface ThreadRequests {
   readonly id: number;
   readonly requests: number;
+}
+
+/** Requests and latency of one route (pattern + method) over every thread, for /stats. */
+export interface RouteHttpStats {
+  readonly route: string;
+  readonly method: string;
+  readonly requests: number;
+  /** Requests by status code ("other" for codes the server does not normally answer). */
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly latency: {
+    readonly sum_ms: number;
+    /** Since start, estimated from the buckets as Prometheus's histogram_quantile() does. */
+    readonly p50_ms: number | null;
+    readonly p99_ms: number | null;
+    /** Requests per bucket (not cumulative), one per HttpStats.latency_bounds_ms and a last one for +Inf. */
+    readonly buckets: readonly number[];
+  };
+}
+
+/** The `http` section of /stats: every route that has answered a request, since start. */
+export interface HttpStats {
+  /** Upper bounds of the latency buckets, in milliseconds (the +Inf bucket is implied). */
+  readonly latency_bounds_ms: readonly number[];
+  readonly routes: readonly RouteHttpStats[];
 }
 
 /** Which row of the shared counters this server writes. */
@@ -137,6 +170,7 @@ export class ServerMetrics {
     this.#engineGauge('slabcache_limit_items', 'Most entries the cache holds (MAX_KEYS)', stat((s) => s.limit_maxkeys));
     this.#engineGauge('slabcache_limit_bytes', 'Slab memory the cache may use (MAX_BYTES in whole pages)', stat((s) => s.limit_maxbytes));
     this.#engineGauge('slabcache_slab_bytes', 'Slab memory assigned to size classes now', stat((s) => s.slab_bytes));
+    this.#sizeClassMetrics();
     this.#cache = cache;
   }
 
@@ -165,6 +199,49 @@ export class ServerMetrics {
       out.push({ id: t, requests });
     }
     return out;
+  }
+
+  /**
+   * Requests by route and status and the latency buckets, summed over every
+   * thread's row (routes that answered nothing are left out). A read of a few
+   * hundred shared cells: cheap enough for /stats to call on every request.
+   */
+  httpStats(): HttpStats {
+    const counters = this.#counters;
+    const rows: Float64Array[] = [];
+    for (let t = 0; t < counters.threads; t++) rows.push(counters.row(t));
+    const routes: RouteHttpStats[] = [];
+    this.#routes.forEach(({ route, method }, r) => {
+      const statuses: Record<string, number> = {};
+      let requests = 0;
+      for (let s = 0; s < STATUS_SLOTS; s++) {
+        let count = 0;
+        for (const row of rows) count += row[r * STATUS_SLOTS + s] as number;
+        if (count === 0) continue;
+        requests += count;
+        statuses[s === OTHER_STATUS ? 'other' : String(STATUSES[s])] = count;
+      }
+      if (requests === 0) return; // most labels (405s, unused routes) never answer: skip them cheaply
+      const buckets = new Array<number>(LATENCY_SLOTS).fill(0);
+      let sumSeconds = 0;
+      for (const row of rows) {
+        for (let b = 0; b < LATENCY_SLOTS; b++) buckets[b] = (buckets[b] as number) + (row[this.#latencyBase + r * LATENCY_SLOTS + b] as number);
+        sumSeconds += row[this.#sumBase + r] as number;
+      }
+      routes.push({
+        route,
+        method,
+        requests,
+        statuses,
+        latency: {
+          sum_ms: Math.round(sumSeconds * 1e6) / 1e3,
+          p50_ms: roundedQuantileMs(0.5, buckets),
+          p99_ms: roundedQuantileMs(0.99, buckets),
+          buckets,
+        },
+      });
+    });
+    return { latency_bounds_ms: LATENCY_BOUNDS_MS, routes };
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -217,6 +294,44 @@ export class ServerMetrics {
       return { name, help, type: 'histogram', values, aggregator: 'sum' };
     };
     return { name, help, type: 'histogram', aggregator: 'sum', get } as unknown as Metric;
+  }
+
+  /**
+   * Slab memory by size class, labelled with the class's chunk size in bytes.
+   * Only classes that own a page or have evicted are reported (a cache has
+   * about 90 classes and most workloads use a handful).
+   */
+  #sizeClassMetrics(): void {
+    const registers = [this.registry];
+    const classes = (): CacheStats['classes'] =>
+      (this.#stats?.classes ?? []).filter((c) => c.total_pages > 0 || c.evictions > 0);
+    const pageBytes = (): number => this.#stats?.page_size ?? 0;
+    const perClass = (name: string, help: string, value: (c: CacheStats['classes'][number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['chunk_size'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const c of classes()) this.set({ chunk_size: String(c.chunk_size) }, value(c));
+        },
+      });
+    };
+    perClass('slabcache_class_slab_bytes', 'Slab memory owned by a size class (its pages), by chunk size', (c) => c.total_pages * pageBytes());
+    perClass('slabcache_class_used_bytes', 'Chunk bytes holding entries in a size class, by chunk size', (c) => c.used_chunks * c.chunk_size);
+    perClass('slabcache_class_requested_bytes', 'Header, key and value bytes of the entries in a size class, by chunk size', (c) => c.mem_requested);
+    perClass('slabcache_class_items', 'Entries in a size class, by chunk size', (c) => c.used_chunks);
+    new Counter({
+      name: 'slabcache_class_evictions_total',
+      help: 'Entries evicted from a size class (any cause), by chunk size',
+      labelNames: ['chunk_size'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of classes()) this.inc({ chunk_size: String(c.chunk_size) }, c.evictions);
+      },
+    });
   }
 
   #engineCounter(name: string, help: string, read: () => number): void {

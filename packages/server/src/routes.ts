@@ -9,6 +9,7 @@
  *   PUT      /kv/:key  raw body = value, Content-Type kept          200 {"ok":true}
  *   DELETE   /kv/:key                                              200 {"ok":true} | 404
  *   GET      /health, /stats, /metrics
+ *   GET      /dashboard  a static page that polls /stats (dashboard/route.ts)
  *
  * Every check runs before the cache is touched, so a refused request changes
  * nothing. Values are stored through storedValue.ts (a content-type header in
@@ -23,6 +24,7 @@ import type { SlabLruCache } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
 
 import { parseJson, readBody } from './body.js';
+import { dashboardRoute } from './dashboard/route.js';
 import type { ServerConfig } from './config.js';
 import { badRequest, HttpError, valueTooLarge } from './errors.js';
 import { checkKeySize, keyFromPath, keyFromQuery, optionalKeyFromQuery } from './keys.js';
@@ -179,6 +181,8 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
         engine: cache.stats(),
         // Requests answered by each server thread (one entry with THREADS=1).
         threads: ctx.metrics?.threadRequests() ?? [],
+        // Requests by route and status, latency buckets and percentiles, since start (all threads).
+        http: ctx.metrics?.httpStats() ?? null,
         snapshot: ctx.snapshotStatus?.() ?? null,
         process: {
           pid: process.pid,
@@ -211,6 +215,7 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
     { method: 'get', pattern: '/health', handler: health },
     { method: 'get', pattern: '/stats', handler: stats },
     { method: 'get', pattern: '/metrics', handler: metrics },
+    dashboardRoute,
   ];
 }
 

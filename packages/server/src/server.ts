@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
 import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { registerSnapshotMetrics } from './snapshotMetrics.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
 import { assertNativeUws } from './uws.js';
@@ -139,6 +140,7 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus 
   const context: RouteContext = { cache, config, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
   const routes = routeTable(context);
   const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
+  if (snapshotStatus && config.snapshotPath !== '') registerSnapshotMetrics(metrics.registry, snapshotStatus);
   context.metrics = metrics;
   const app = buildApp({ config, logger, metrics, routes });
   const closeSockets = socketCloser(app, logger);

@@ -17,13 +17,15 @@ import { parseArgs } from 'node:util';
 
 import { COMPARE_OPTIONS, comparisonConfigFrom } from '../compare-options.js';
 import { runComparison, timedSecondsOf } from '../compare.js';
+import { Progress } from '../progress.js';
 import { summarizeHttp } from '../report/summary.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { ...COMPARE_OPTIONS, json: { type: 'string' } }, strict: true });
   const config = comparisonConfigFrom(values);
   console.log(`timed part: about ${Math.round(timedSecondsOf(config))} s, plus the fills`);
-  const http = await runComparison(config, (line) => console.log(line));
+  const progress = new Progress();
+  const http = await runComparison(config, (line) => progress.log(line), progress);
   const summary = summarizeHttp(http);
   console.log('\nmedian req/s and ratio ours/baseline (paired by round):');
   for (const row of summary.rows) {

@@ -22,6 +22,7 @@ import { optionalCount, parseChoiceList, parseCount } from '../cli-args.js';
 import { runLocust } from '../locust.js';
 import { paths } from '../paths.js';
 import { preload } from '../preload.js';
+import { Progress } from '../progress.js';
 import { startServer, type RunningServer, type ServerKind } from '../server-process.js';
 
 export function parseDurationSeconds(text: string): number {
@@ -64,7 +65,13 @@ async function main(): Promise<void> {
       console.log(`started ${server.kind} server on ${host} (pid ${server.pid})`);
     }
     if (server || values.preload) {
-      const filled = await preload({ url: host, to: pool, valueBytes, expectEvictions: maxKeys !== undefined && pool > maxKeys });
+      const filled = await preload({
+        url: host,
+        to: pool,
+        valueBytes,
+        expectEvictions: maxKeys !== undefined && pool > maxKeys,
+        progress: { display: new Progress(), label: 'preload' },
+      });
       console.log(`preloaded ${filled.keys} keys in ${filled.seconds.toFixed(1)} s (${Math.round(filled.setsPerSecond)} sets/s)`);
     }
     const name = values.name ?? `${server?.kind ?? 'external'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;

@@ -2,6 +2,8 @@
  * `pnpm --filter @slabcache/loadtest preload --url http://127.0.0.1:7171 --keys 1M`:
  * fills a running server with keys `key-<from>` … `key-<keys - 1>` through
  * POST /put over keep-alive connections (wrk), then reads a sample back.
+ * Shows keys written, keys/s and an ETA while it runs (a status line on a
+ * terminal, a line every 10 s otherwise; src/progress.ts).
  *
  *   --url URL (required)  --keys N  --from 0  --value-bytes 100  --threads 2
  *   --connections 50  --timeout SECONDS  --expect-evictions
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 
 import { optionalCount, parseCount } from '../cli-args.js';
 import { preload } from '../preload.js';
+import { Progress } from '../progress.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     threads: parseCount(values.threads, 'threads'),
     connections: parseCount(values.connections, 'connections'),
     expectEvictions: values['expect-evictions'],
+    progress: { display: new Progress(), label: 'preload' },
     ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
   });
   console.log(

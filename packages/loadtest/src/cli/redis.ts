@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { parseCount, parseCountList } from '../cli-args.js';
+import { Progress } from '../progress.js';
 import { runRedisReference } from '../redis.js';
 
 async function main(): Promise<void> {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
+  const progress = new Progress();
   const results = await runRedisReference(
     {
       sizes: parseCountList(values.sizes, 'sizes'),
@@ -32,7 +34,8 @@ async function main(): Promise<void> {
       requests: parseCount(values.requests, 'requests'),
       maxBytes: parseCount(values['max-bytes'], 'max-bytes'),
     },
-    (line) => console.log(line),
+    (line) => progress.log(line),
+    progress,
   );
   for (const r of results) {
     console.log(`redis ${r.version} N=${r.keys}: RSS ${(r.memory.rssKiB / 1024).toFixed(0)} MiB, used_memory ${(r.memory.usedMemoryBytes / 1024 ** 2).toFixed(0)} MiB`);

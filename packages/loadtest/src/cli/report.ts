@@ -6,6 +6,12 @@
  *   3. the HTTP comparison, ours against the baseline, in alternating rounds,
  * then writes latest.md, the SVG charts and results/latest.json.
  *
+ * Progress: each phase is announced as "== phase k/n: … ==" with the time the
+ * report has run so far; fills (redis, ours, the baseline) show keys, keys/s
+ * and an ETA, and the HTTP comparison its timed runs done and an ETA: a status
+ * line on a terminal, a "progress: …" line every 10 s otherwise
+ * (src/progress.ts).
+ *
  *   --preset full   sizes 1M,5M, 3 rounds × 8 s per route and server: about
  *                   18-22 min on 2 cores (most of it is filling the baseline to
  *                   5M keys through Express at ~9k sets/s); add
@@ -31,6 +37,7 @@ import { runComparison, timedSecondsOf } from '../compare.js';
 import { describeMachine } from '../machine.js';
 import { loadtestDir, paths } from '../paths.js';
 import { runRedisReference } from '../redis.js';
+import { formatDuration, Progress } from '../progress.js';
 import type { LoadtestResults, MicroSuite } from '../results.js';
 import { writeReport } from '../report/render.js';
 
@@ -142,12 +149,19 @@ async function main(): Promise<void> {
     ],
   };
 
+  const progress = new Progress();
+  const log = (line: string): void => progress.log(line);
+  const phases = (['micro', 'redis', 'http'] as const).filter((part) => !skip.has(part));
+  const reportStarted = performance.now();
+  const announce = (part: Part, title: string): void =>
+    log(`\n== phase ${phases.indexOf(part) + 1}/${phases.length}: ${title} (report running ${formatDuration((performance.now() - reportStarted) / 1000)}) ==`);
+
   if (!skip.has('micro')) {
-    console.log('\n== microbenchmarks ==');
+    announce('micro', 'microbenchmarks');
     results.micro = runMicroChild(pick('micro-keys'), pick('micro-max-time'));
   }
   if (!skip.has('redis')) {
-    console.log('\n== redis reference ==');
+    announce('redis', 'redis reference');
     results.redis = await runRedisReference(
       {
         sizes: config.sizes,
@@ -156,18 +170,20 @@ async function main(): Promise<void> {
         requests: parseCount(pick('redis-requests'), 'redis-requests'),
         maxBytes: config.maxBytes,
       },
-      (line) => console.log(line),
+      log,
+      progress,
     );
   }
   if (!skip.has('http')) {
-    console.log('\n== HTTP comparison ==');
-    results.http = await runComparison(config, (line) => console.log(line));
+    announce('http', 'HTTP comparison');
+    results.http = await runComparison(config, log, progress);
   }
   results.finishedAt = new Date().toISOString();
   results.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
 
   const written = writeReport(results, outDir);
-  console.log(`\nreport: ${written.markdown}\ncharts: ${written.charts.join(', ')}\nresults: ${written.results}`);
+  console.log(`\nreport finished in ${formatDuration((performance.now() - reportStarted) / 1000)}`);
+  console.log(`report: ${written.markdown}\ncharts: ${written.charts.join(', ')}\nresults: ${written.results}`);
 
   const failed =
     (results.http?.runs.reduce((n, r) => n + r.statusOther + r.socketErrors, 0) ?? 0) +

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 
 import { optionalCount, parseChoiceList, parseCount } from '../cli-args.js';
 import { preload } from '../preload.js';
+import { Progress } from '../progress.js';
 import { readProcessMemory, type ProcessMemory } from '../proc-status.js';
 import type { Route } from '../results.js';
 import { startServer, type RunningServer, type ServerKind } from '../server-process.js';
@@ -70,7 +71,15 @@ async function main(): Promise<void> {
     const memory = (): ProcessMemory | undefined => (pid === undefined ? undefined : readProcessMemory(pid));
     console.log(`idle: ${memoryText(memory())}`);
     if (keys > 0) {
-      const filled = await preload({ url, to: keys, valueBytes, threads, connections, expectEvictions: maxKeys !== undefined && keys > maxKeys });
+      const filled = await preload({
+        url,
+        to: keys,
+        valueBytes,
+        threads,
+        connections,
+        expectEvictions: maxKeys !== undefined && keys > maxKeys,
+        progress: { display: new Progress(), label: 'preload' },
+      });
       console.log(`preloaded ${keys} keys: ${Math.round(filled.setsPerSecond)} sets/s over ${filled.seconds.toFixed(1)} s; ${memoryText(memory())}`);
     }
     const results: { route: Route; before?: ProcessMemory; after?: ProcessMemory; wrk: WrkResult }[] = [];
