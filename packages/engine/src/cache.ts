@@ -28,13 +28,15 @@ import {
   F_EXPIRES,
   F_FETCHED,
   F_LIVE,
+  F_META,
+  F_TEXT,
   F_VISITED,
-  F_WIDE,
-  needsWide,
+  MAX_META_BYTES,
   SIZEOF_VERSION,
   type ChunkRef,
 } from './chunk.js';
-import { CacheLimitError } from './errors.js';
+import { CacheLimitError, describeType } from './errors.js';
+import { Fetcher, type FetchOptions } from './fetch.js';
 import { hashBytes, randomSeed } from './hash.js';
 import { HashIndex, NOT_FOUND } from './hashIndex.js';
 import { KeyInput, valueByteLength, type Key, type Value } from './keys.js';
@@ -49,6 +51,7 @@ import {
   META_EXPIRING_ITEMS,
   META_HASH_SEED,
   META_ITEMS,
+  META_REMOVALS,
   META_PAGE_BUMP,
   META_SWEEP_CHUNK,
   META_SWEEP_PAGE,
@@ -57,6 +60,9 @@ import {
   NO_CLASS,
   resetState,
   SENTINEL_REF,
+  STAT_CAS_BADVAL,
+  STAT_CAS_HITS,
+  STAT_CAS_MISSES,
   STAT_CLEARS,
   STAT_CMD_HAS,
   STAT_CMD_PEEK,
@@ -81,7 +87,15 @@ import {
 } from './layout.js';
 import { CacheLock } from './lock.js';
 import { LruPolicy } from './lru.js';
-import { resolveOptions, type CacheOptions, type ResolvedOptions } from './options.js';
+import {
+  resolveCallbacks,
+  resolveOptions,
+  type CacheCallbacks,
+  type CacheOptions,
+  type DisposeReason,
+  type Disposer,
+  type ResolvedOptions,
+} from './options.js';
 import type { EvictionPolicy } from './policy.js';
 import { RecencyList } from './recencyList.js';
 import { SievePolicy } from './sieve.js';
@@ -89,7 +103,11 @@ import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.
 import { Slabs } from './slabs.js';
 import { collectStats, type CacheStats } from './stats.js';
 
-/** Receives one entry of a snapshot walk: its key and value as ranges of the arena. */
+/**
+ * Receives one entry of a snapshot walk: its key and value as ranges of the
+ * arena, its expiry (0 = none) and how it was set (`binaryKey`: the key was
+ * bytes; `text`: the value was a string).
+ */
 export type WalkVisitor = (
   arena: Buffer,
   keyStart: number,
@@ -98,12 +116,38 @@ export type WalkVisitor = (
   valueLength: number,
   expiresAt: number,
   binaryKey: boolean,
+  text: boolean,
 ) => void;
 
 export interface SetOptions {
   /** Time to live in ms for this entry; 0 = never expires. Default: the cache's `ttl` option. */
   ttl?: number;
+  /**
+   * A few bytes of metadata kept with the entry (at most 255 bytes of UTF-8),
+   * for example the Content-Type the server stores a value with. Read it back
+   * with `getEntry`. Default: none.
+   */
+  meta?: string;
 }
+
+/** An entry with what is known about it (`getEntry`, `getEntryBytes`). */
+export interface CacheEntry<V> {
+  readonly value: V;
+  /** Its version (caches created with `versions`), else 0. Grows with every set of any key. */
+  readonly version: number;
+  /** The metadata set with it, or undefined. */
+  readonly meta: string | undefined;
+  /** ms until it expires; Infinity without a TTL. */
+  readonly remainingTTL: number;
+}
+
+export interface GetEntryOptions {
+  /** Read without counting a hit or changing recency (like `peek`). */
+  peek?: boolean;
+}
+
+/** What the cache gives back for an entry's key or value: a string, or a Buffer if it was set as bytes. */
+export type Stored = string | Buffer;
 
 /** Why an entry left the cache without being deleted. */
 const enum Removal {
@@ -123,7 +167,10 @@ const SWEEP_STEP = 4;
 
 /** Internal request to build a cache over an existing handle (see `SlabLruCache.attach`). */
 class AttachRequest {
-  constructor(readonly handle: CacheHandle) {}
+  constructor(
+    readonly handle: CacheHandle,
+    readonly callbacks: CacheCallbacks,
+  ) {}
 }
 
 export class SlabLruCache {
@@ -153,6 +200,10 @@ export class SlabLruCache {
   readonly #counters: Float64Array;
   /** True once the cache may be shared (its handle was taken, or it was attached): then every operation locks. */
   #locking: boolean;
+  readonly #dispose: Disposer | undefined;
+  /** Removals waiting for `dispose`, as [value, key, reason] triples: called once the operation is over. */
+  #disposals: unknown[] = [];
+  readonly #fetcher: Fetcher;
 
   /**
    * Creates an empty cache. All memory is reserved now and touched as it is used.
@@ -160,13 +211,18 @@ export class SlabLruCache {
    */
   constructor(options: CacheOptions = {}) {
     const attach = (options as unknown) instanceof AttachRequest ? (options as unknown as AttachRequest) : undefined;
+    let callbacks: CacheCallbacks;
     if (attach) {
       this.#handle = attach.handle;
       this.#options = attach.handle.options;
+      callbacks = attach.callbacks;
     } else {
       this.#options = resolveOptions(options);
+      callbacks = resolveCallbacks(options);
       this.#handle = allocateHandle(this.#options, randomSeed());
     }
+    this.#dispose = callbacks.dispose;
+    this.#fetcher = new Fetcher(this, callbacks.fetchMethod);
     const o = this.#options;
     this.#geometry = geometryOf(o);
     this.#v = createViews(this.#handle);
@@ -195,10 +251,11 @@ export class SlabLruCache {
 
   /**
    * A view of the cache behind `handle` (from `cache.handle`, usually posted to
-   * a worker thread). Both see and change the same entries.
+   * a worker thread). Both see and change the same entries. Functions cannot
+   * travel in a handle: give this instance its own `dispose`/`fetchMethod`.
    */
-  static attach(handle: CacheHandle): SlabLruCache {
-    return new SlabLruCache(new AttachRequest(handle) as unknown as CacheOptions);
+  static attach(handle: CacheHandle, callbacks: Pick<CacheOptions, 'dispose' | 'fetchMethod'> = {}): SlabLruCache {
+    return new SlabLruCache(new AttachRequest(handle, resolveCallbacks(callbacks)) as unknown as CacheOptions);
   }
 
   /**
@@ -233,13 +290,17 @@ export class SlabLruCache {
    * nothing has changed.
    */
   set(key: Key, value: Value, options?: SetOptions): this {
-    if (!this.#locking) return this.#set(key, value, options);
-    this.#lock.acquire();
-    try {
-      return this.#set(key, value, options);
-    } finally {
-      this.#lock.release();
+    if (!this.#locking) this.#set(key, value, options);
+    else {
+      this.#lock.acquire();
+      try {
+        this.#set(key, value, options);
+      } finally {
+        this.#lock.release();
+      }
     }
+    if (this.#disposals.length !== 0) this.#runDisposals();
+    return this;
   }
 
   #set(key: Key, value: Value, options: SetOptions | undefined): this {
@@ -249,24 +310,28 @@ export class SlabLruCache {
     let keyLen: number;
     let valueLen: number;
     let ttl: number;
+    let meta: Buffer | undefined;
     try {
       keyLen = keys.prepareForWrite(key);
       valueLen = valueByteLength(value);
       if (valueLen > this.#maxValueBytes) throw new CacheLimitError('maxValueBytes', this.#maxValueBytes, valueLen);
       ttl = options?.ttl === undefined ? this.#defaultTtl : checkTtl(options.ttl);
+      meta = options?.meta === undefined ? undefined : checkMeta(options.meta);
     } catch (error) {
       counters[STAT_SET_REFUSED]++;
       throw error;
     }
     const v = this.#v;
-    const ascii = typeof value === 'string' && valueLen === value.length;
+    const text = typeof value === 'string';
+    const ascii = text && valueLen === value.length;
     const flags =
       F_LIVE |
+      (text ? F_TEXT : 0) |
       (ascii ? F_ASCII : 0) |
       (ttl !== 0 ? F_EXPIRES : 0) |
-      (needsWide(keyLen, valueLen) ? F_WIDE : 0) |
+      (meta !== undefined ? F_META : 0) |
       (keys.binary ? F_BINARY_KEY : 0);
-    const size = entrySize(flags, this.#versionBytes, keyLen, valueLen, 0);
+    const size = entrySize(flags, this.#versionBytes, keyLen, valueLen, meta === undefined ? -1 : meta.length);
     const classId = this.#classes.classFor(size);
     if (v.metaU32[META_EXPIRING_ITEMS] !== 0) this.#sweepStep();
     const expiresAt = ttl !== 0 ? Date.now() + ttl : 0;
@@ -280,7 +345,8 @@ export class SlabLruCache {
         const chunks = this.#chunks;
         const oldSize = chunks.entryBytes(ref);
         const oldFlags = chunks.flags(ref);
-        this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version);
+        if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
+        this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
         if ((oldFlags & F_EXPIRES) !== (flags & F_EXPIRES)) v.metaU32[META_EXPIRING_ITEMS] += ttl !== 0 ? 1 : -1;
         v.global[G_BYTES] += size - oldSize;
         v.classRequestedBytes[classId] += size - oldSize;
@@ -288,12 +354,13 @@ export class SlabLruCache {
         counters[STAT_TOTAL_ITEMS]++;
         return this;
       }
+      if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
       this.#unlink(ref, slot);
     }
 
     if (v.metaU32[META_ITEMS]! >= this.#maxKeys) this.#evictOne(EvictionCause.Keys);
     const ref = this.#allocOrEvict(classId);
-    this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version);
+    this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version, meta);
     this.#index.insert(keys.hash, ref);
     this.#policy.onInsert(ref);
     v.metaU32[META_ITEMS]++;
@@ -306,13 +373,19 @@ export class SlabLruCache {
 
   /** The value as a string (UTF-8 decoded), counting a hit (LRU: most recent now); undefined if absent or expired. */
   get(key: Key): string | undefined {
-    if (!this.#locking) return this.#get(key);
-    this.#lock.acquire();
-    try {
-      return this.#get(key);
-    } finally {
-      this.#lock.release();
+    let result: string | undefined;
+    if (!this.#locking) result = this.#get(key);
+    else {
+      this.#lock.acquire();
+      try {
+        result = this.#get(key);
+      } finally {
+        this.#lock.release();
+      }
     }
+    // An expired entry found on the way is disposed of now.
+    if (this.#disposals.length !== 0) this.#runDisposals();
+    return result;
   }
 
   #get(key: Key): string | undefined {
@@ -322,13 +395,19 @@ export class SlabLruCache {
 
   /** The value as a fresh Buffer (a copy, safe to keep), counting a hit; undefined if absent or expired. */
   getBytes(key: Key): Buffer | undefined {
-    if (!this.#locking) return this.#getBytes(key);
-    this.#lock.acquire();
-    try {
-      return this.#getBytes(key);
-    } finally {
-      this.#lock.release();
+    let result: Buffer | undefined;
+    if (!this.#locking) result = this.#getBytes(key);
+    else {
+      this.#lock.acquire();
+      try {
+        result = this.#getBytes(key);
+      } finally {
+        this.#lock.release();
+      }
     }
+    // An expired entry found on the way is disposed of now.
+    if (this.#disposals.length !== 0) this.#runDisposals();
+    return result;
   }
 
   #getBytes(key: Key): Buffer | undefined {
@@ -377,10 +456,107 @@ export class SlabLruCache {
         counters[STAT_DELETE_MISSES]++;
         return false;
       }
-      this.#unlink(ref, slot);
+      this.#unlink(ref, slot, 'delete');
       counters[STAT_DELETE_HITS]++;
       return true;
     });
+  }
+
+  /**
+   * Stores `value` only if the entry's version is `expectedVersion` (0: only
+   * if the key is absent) — compare-and-set, for caches created with
+   * `versions`. Returns the new version, or 0 when nothing was stored because
+   * the entry had another version (or was absent, or present against an
+   * expected 0). Throws as `set` does for bad input.
+   */
+  setIf(key: Key, value: Value, expectedVersion: number, options?: SetOptions): number {
+    if (this.#versionBytes === 0) throw new TypeError('setIf needs a cache created with the versions option');
+    checkVersion(expectedVersion);
+    return this.#exclusive(() => {
+      const current = this.#currentVersion(key);
+      const counters = this.#counters;
+      if (current !== expectedVersion) {
+        counters[current === 0 ? STAT_CAS_MISSES : STAT_CAS_BADVAL]++;
+        return 0;
+      }
+      this.#set(key, value, options);
+      counters[STAT_CAS_HITS]++;
+      return this.#v.global[G_VERSION]!;
+    });
+  }
+
+  /** Deletes `key` only if its version is `expectedVersion` (caches with `versions`). True if deleted. */
+  deleteIf(key: Key, expectedVersion: number): boolean {
+    if (this.#versionBytes === 0) throw new TypeError('deleteIf needs a cache created with the versions option');
+    checkVersion(expectedVersion);
+    return this.#exclusive(() => {
+      const current = this.#currentVersion(key);
+      if (current === 0 || current !== expectedVersion) {
+        this.#counters[current === 0 ? STAT_CAS_MISSES : STAT_CAS_BADVAL]++;
+        return false;
+      }
+      const slot = this.#find();
+      this.#unlink(this.#index.refAt(slot), slot, 'delete');
+      this.#counters[STAT_CAS_HITS]++;
+      return true;
+    });
+  }
+
+  /** The live entry's version, or 0 if absent; leaves the key prepared in `#keys`. Throws TypeError for a bad key. */
+  #currentVersion(key: Key): number {
+    const ref = this.#lookupLive(key);
+    return ref === NIL ? 0 : this.#chunks.version(ref);
+  }
+
+  /**
+   * The entry with its version, metadata and remaining TTL, value as a string;
+   * undefined if absent or expired. Counts a hit and updates recency like
+   * `get`, unless `peek`.
+   */
+  getEntry(key: Key, options?: GetEntryOptions): CacheEntry<string> | undefined {
+    return this.#exclusive(() => {
+      const ref = this.#lookupEntry(key, options?.peek === true);
+      return ref === NIL ? undefined : this.#entryOf(ref, this.#valueString(ref));
+    });
+  }
+
+  /** `getEntry` with the value as a fresh Buffer. */
+  getEntryBytes(key: Key, options?: GetEntryOptions): CacheEntry<Buffer> | undefined {
+    return this.#exclusive(() => {
+      const ref = this.#lookupEntry(key, options?.peek === true);
+      return ref === NIL ? undefined : this.#entryOf(ref, this.#copyValue(ref));
+    });
+  }
+
+  #lookupEntry(key: Key, peek: boolean): number {
+    if (!peek) return this.#lookupForGet(key);
+    this.#counters[STAT_CMD_PEEK]++;
+    return this.#lookupLive(key);
+  }
+
+  #entryOf<V>(ref: number, value: V): CacheEntry<V> {
+    const chunks = this.#chunks;
+    const flags = chunks.flags(ref);
+    return {
+      value,
+      version: this.#versionBytes === 0 ? 0 : chunks.version(ref),
+      meta: (flags & F_META) === 0 ? undefined : this.#metaOf(ref),
+      remainingTTL: (flags & F_EXPIRES) === 0 ? Infinity : Math.max(0, chunks.expiresAt(ref) - Date.now()),
+    };
+  }
+
+  #metaOf(ref: number): string {
+    const at = this.#chunks.metaStart(ref);
+    return this.#arena.utf8Slice(at + 1, at + 1 + this.#arena[at]!);
+  }
+
+  /**
+   * Loads `key` through the `fetchMethod` option when it is not cached, once
+   * for all concurrent callers (lru-cache's `fetch`; see fetch.ts). Without a
+   * fetchMethod it resolves with `get(key)`.
+   */
+  fetch(key: Key, options?: FetchOptions): Promise<Value | undefined> {
+    return this.#fetcher.fetch(key, options);
   }
 
   /**
@@ -396,43 +572,99 @@ export class SlabLruCache {
     });
   }
 
+  /* ---- iteration, lru-cache's names and order ---- */
+
   /**
-   * Keys in recency order (LRU: most recent first, lru-cache's `keys()`
-   * order; SIEVE: newest first), as strings — or as Buffers for keys that were
-   * set as bytes. Expired entries not yet reclaimed are skipped. On a shared
-   * cache the keys are copied under the lock first.
+   * Keys, most recent first (LRU; SIEVE: newest first), as they were set: a
+   * string, or a Buffer for a key set as bytes. Expired entries not yet
+   * reclaimed are skipped. While iterating you may delete the entry just
+   * visited and read any entry; another removal (a delete, an eviction by a
+   * set) makes the iterator throw rather than lose its place. On a cache
+   * shared between threads the entries are copied under the lock first.
    */
-  *keys(): Generator<string | Buffer> {
+  keys(): Generator<Stored> {
+    return this.#iterate(true, (ref) => this.#keyOf(ref));
+  }
+
+  /** Values in the order of `keys()`, as they were set: a string, or a Buffer for bytes. */
+  values(): Generator<Stored> {
+    return this.#iterate(true, (ref) => this.#storedValue(ref));
+  }
+
+  /** [key, value] pairs in the order of `keys()`. */
+  entries(): Generator<[Stored, Stored]> {
+    return this.#iterate(true, (ref) => [this.#keyOf(ref), this.#storedValue(ref)]);
+  }
+
+  /** Keys, least recent first. */
+  rkeys(): Generator<Stored> {
+    return this.#iterate(false, (ref) => this.#keyOf(ref));
+  }
+
+  rvalues(): Generator<Stored> {
+    return this.#iterate(false, (ref) => this.#storedValue(ref));
+  }
+
+  rentries(): Generator<[Stored, Stored]> {
+    return this.#iterate(false, (ref) => [this.#keyOf(ref), this.#storedValue(ref)]);
+  }
+
+  /** `for (const [key, value] of cache)`, as `entries()`. */
+  [Symbol.iterator](): Generator<[Stored, Stored]> {
+    return this.entries();
+  }
+
+  /** Calls `fn(value, key, cache)` for each entry, most recent first. */
+  forEach(fn: (value: Stored, key: Stored, cache: this) => unknown, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this);
+  }
+
+  /** `forEach`, least recent first. */
+  rforEach(fn: (value: Stored, key: Stored, cache: this) => unknown, thisArg?: unknown): void {
+    for (const [key, value] of this.rentries()) fn.call(thisArg, value, key, this);
+  }
+
+  *#iterate<T>(headFirst: boolean, read: (ref: number) => T): Generator<T> {
     if (this.#locking) {
-      yield* this.#exclusive(() => Array.from(this.#refsByRecency(), (ref) => this.#keyOf(ref)));
+      yield* this.#exclusive(() => {
+        const all: T[] = [];
+        const now = Date.now();
+        for (let ref = this.#listEnd(headFirst); ref !== NIL; ref = this.#listStep(ref, headFirst)) {
+          if (ref !== SENTINEL_REF && !this.#expiredAt(ref, now)) all.push(read(ref));
+        }
+        return all;
+      });
       return;
     }
-    for (const ref of this.#refsByRecency()) yield this.#keyOf(ref);
-  }
-
-  /** [key, value] pairs in the order of `keys()`; values as strings. */
-  *entries(): Generator<[string | Buffer, string]> {
-    if (this.#locking) {
-      yield* this.#exclusive(() => Array.from(this.#refsByRecency(), (ref) => this.#entryPair(ref)));
-      return;
+    const meta = this.#v.metaU32;
+    for (let ref = this.#listEnd(headFirst); ref !== NIL; ) {
+      // Step first: the caller may delete (or move to the head) the entry it is given.
+      const next = this.#listStep(ref, headFirst);
+      if (ref === SENTINEL_REF || this.#expiredAt(ref, Date.now())) {
+        ref = next;
+        continue;
+      }
+      const removals = meta[META_REMOVALS]!;
+      yield read(ref);
+      const removed = meta[META_REMOVALS]! - removals;
+      // Allowed: nothing removed, or exactly the entry just visited.
+      if (removed !== 0 && !(removed === 1 && !this.#chunks.isLive(ref))) {
+        throw new Error('cache entries were removed during iteration (only the entry being visited may be deleted)');
+      }
+      ref = next;
     }
-    for (const ref of this.#refsByRecency()) yield this.#entryPair(ref);
   }
 
-  #entryPair(ref: number): [string | Buffer, string] {
-    return [this.#keyOf(ref), this.#valueString(ref)];
+  #listEnd(headFirst: boolean): number {
+    return headFirst ? this.#list.head : this.#list.tail;
   }
 
-  *#refsByRecency(): Generator<number> {
-    const now = Date.now();
-    const list = this.#list;
-    for (let ref = list.head; ref !== NIL; ref = list.towardTail(ref)) {
-      if (ref !== SENTINEL_REF && !this.#expiredAt(ref, now)) yield ref;
-    }
+  #listStep(ref: number, headFirst: boolean): number {
+    return headFirst ? this.#list.towardTail(ref) : this.#list.towardHead(ref);
   }
 
   /** The key of the entry in chunk `ref`: a string, or a Buffer copy if it was set as bytes. */
-  #keyOf(ref: number): string | Buffer {
+  #keyOf(ref: number): Stored {
     const chunks = this.#chunks;
     const start = chunks.keyStart(ref);
     const end = start + chunks.keyLen(ref);
@@ -440,25 +672,35 @@ export class SlabLruCache {
     return this.#arena.utf8Slice(start, end);
   }
 
+  /** The value of the entry in chunk `ref` as it was set: a string, or a Buffer copy for bytes. */
+  #storedValue(ref: number): Stored {
+    return (this.#chunks.flags(ref) & F_TEXT) !== 0 ? this.#valueString(ref) : this.#copyValue(ref);
+  }
+
   /** Removes every expired entry now. Returns true if any was removed. */
   purgeStale(): boolean {
     return this.#exclusive(() => {
       if (this.#v.metaU32[META_EXPIRING_ITEMS] === 0) return false;
       const now = Date.now();
-      const expired = Array.from(this.#allRefs()).filter((ref) => this.#expiredAt(ref, now));
+      const expired: number[] = [];
+      for (let ref = this.#list.head; ref !== NIL; ref = this.#list.towardTail(ref)) {
+        if (ref !== SENTINEL_REF && this.#expiredAt(ref, now)) expired.push(ref);
+      }
       for (const ref of expired) this.#remove(ref, this.#slotOfChunk(ref), Removal.Expired);
       return expired.length > 0;
     });
   }
 
-  *#allRefs(): Generator<number> {
-    const list = this.#list;
-    for (let ref = list.head; ref !== NIL; ref = list.towardTail(ref)) if (ref !== SENTINEL_REF) yield ref;
-  }
-
   /** Removes every entry. Memory stays reserved (and resident where it was touched) for reuse. */
   clear(): void {
     this.#exclusive(() => {
+      if (this.#dispose !== undefined) {
+        // Least recent first, as lru-cache's clear() disposes.
+        for (let ref = this.#list.tail; ref !== NIL; ref = this.#list.towardHead(ref)) {
+          if (ref !== SENTINEL_REF) this.#queueDisposal(ref, 'delete');
+        }
+      }
+      this.#v.metaU32[META_REMOVALS] += this.#v.metaU32[META_ITEMS]!;
       resetState(this.#v, this.#geometry);
       this.#index.clear();
       this.#counters[STAT_CLEARS]++;
@@ -583,6 +825,7 @@ export class SlabLruCache {
     ascii: boolean,
     expiresAt: number,
     version: number,
+    meta: Buffer | undefined,
   ): void {
     const arena = this.#arena;
     const keyStart = this.#chunks.writeHeader(ref, flags, keyLen, valueLen, expiresAt, version);
@@ -596,6 +839,10 @@ export class SlabLruCache {
       arena.latin1Write(value, at, valueLen);
     } else {
       arena.utf8Write(value, at, valueLen);
+    }
+    if (meta !== undefined) {
+      arena[at + valueLen] = meta.length;
+      arena.set(meta, at + valueLen + 1);
     }
   }
 
@@ -647,10 +894,16 @@ export class SlabLruCache {
 
   /* ---- unlinking, eviction ---- */
 
-  /** Removes the entry in chunk `ref` (at index `slot`) from the index, the policy and the slabs. */
-  #unlink(ref: number, slot: number): void {
+  /**
+   * Removes the entry in chunk `ref` (at index `slot`) from the index, the
+   * policy and the slabs; with a `dispose` option, queues it under `reason`
+   * (null: a replacement, already queued by the set).
+   */
+  #unlink(ref: number, slot: number, reason: DisposeReason | null = null): void {
     const v = this.#v;
     const chunks = this.#chunks;
+    if (reason !== null && this.#dispose !== undefined) this.#queueDisposal(ref, reason);
+    v.metaU32[META_REMOVALS]++;
     const size = chunks.entryBytes(ref);
     const classId = this.#slabs.classOf(ref);
     if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
@@ -674,7 +927,7 @@ export class SlabLruCache {
       this.#v.classEvictions[this.#slabs.classOf(ref)]++;
       if (!fetched) counters[STAT_EVICTED_UNFETCHED]++;
     }
-    this.#unlink(ref, slot);
+    this.#unlink(ref, slot, why === Removal.Expired ? 'expire' : 'evict');
   }
 
   /** Evicts the policy's victim (an expired one counts as reclaimed instead). */
@@ -710,6 +963,29 @@ export class SlabLruCache {
     this.#index.setRef(this.#index.slotOf(hash, from), to);
     this.#policy.onRelocate(from, to);
   };
+
+  /* ---- dispose ---- */
+
+  #queueDisposal(ref: number, reason: DisposeReason): void {
+    this.#disposals.push(this.#storedValue(ref), this.#keyOf(ref), reason);
+  }
+
+  /** A set is about to replace the value in chunk `ref` with `value`: lru-cache disposes of it unless it is the same. */
+  #queueReplaced(ref: number, value: Value): void {
+    const old = this.#storedValue(ref);
+    if (typeof old === 'string' ? old === value : false) return;
+    this.#disposals.push(old, this.#keyOf(ref), 'set');
+  }
+
+  /** Calls `dispose` for the removals queued by the operation that just ended (outside the lock). */
+  #runDisposals(): void {
+    const queued = this.#disposals;
+    this.#disposals = [];
+    const dispose = this.#dispose!;
+    for (let i = 0; i < queued.length; i += 3) {
+      dispose(queued[i] as Stored, queued[i + 1] as Stored, queued[i + 2] as DisposeReason);
+    }
+  }
 
   /* ---- snapshot walk (see recencyList.ts, the walk sentinel) ---- */
 
@@ -750,7 +1026,16 @@ export class SlabLruCache {
         if (expiresAt !== 0 && expiresAt <= now) continue;
         const keyStart = chunks.keyStart(ref);
         const keyLen = chunks.keyLen(ref);
-        visit(this.#arena, keyStart, keyLen, keyStart + keyLen, chunks.valueLen(ref), expiresAt, (flags & F_BINARY_KEY) !== 0);
+        visit(
+          this.#arena,
+          keyStart,
+          keyLen,
+          keyStart + keyLen,
+          chunks.valueLen(ref),
+          expiresAt,
+          (flags & F_BINARY_KEY) !== 0,
+          (flags & F_TEXT) !== 0,
+        );
       }
       return true;
     });
@@ -765,15 +1050,20 @@ export class SlabLruCache {
     });
   }
 
-  /** Runs `fn` under the lock when the cache is shared. */
+  /** Runs `fn` under the lock when the cache is shared, then the disposals it queued. */
   #exclusive<R>(fn: () => R): R {
-    if (!this.#locking) return fn();
-    this.#lock.acquire();
-    try {
-      return fn();
-    } finally {
-      this.#lock.release();
+    let result: R;
+    if (!this.#locking) result = fn();
+    else {
+      this.#lock.acquire();
+      try {
+        result = fn();
+      } finally {
+        this.#lock.release();
+      }
     }
+    if (this.#disposals.length !== 0) this.#runDisposals();
+    return result;
   }
 
   /** @internal For tests and the invariant checker only: the raw state. */
@@ -799,6 +1089,20 @@ export interface CacheInternals {
   readonly slabs: Slabs;
   readonly chunks: Chunks;
   readonly seed: number;
+}
+
+function checkVersion(version: unknown): void {
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    throw new TypeError(`expected version must be a non-negative integer, got ${String(version)}`);
+  }
+}
+
+/** The metadata's UTF-8 bytes; TypeError for a non-string, RangeError over 255 bytes. */
+function checkMeta(meta: unknown): Buffer {
+  if (typeof meta !== 'string') throw new TypeError(`meta must be a string, got ${describeType(meta)}`);
+  const bytes = Buffer.from(meta, 'utf8');
+  if (bytes.length > MAX_META_BYTES) throw new RangeError(`meta is ${bytes.length} bytes of UTF-8, over the limit of ${MAX_META_BYTES}`);
+  return bytes;
 }
 
 function checkTtl(ttl: unknown): number {

@@ -8,14 +8,14 @@
  * byte offset / 4, so word k of the chunk is `arenaU32[ref + k]`.
  *
  * CHUNK LAYOUT (little-endian)
- *   live entry, compact header (12 bytes), for keys ≤ 255 and values ≤ 65,535 bytes:
+ *   live entry, compact header (12 bytes), for keys ≤ 255 and values ≤ 65,534 bytes:
  *    0  u32  prev      ref of the neighbour toward the list's head (more
  *                      recent), NIL at the head (recencyList.ts)
  *    4  u32  next      ref of the neighbour toward the tail, NIL at the tail
  *    8  u8   flags     F_* below
- *    9  u8   keyLen    compact form only
- *   10  u16  valueLen  compact form only
- *   wide header (F_WIDE), 8 more bytes; bytes 9-11 are then unused:
+ *    9  u8   keyLen
+ *   10  u16  valueLen  WIDE_MARK (0xffff) means: the wide header follows
+ *   wide header, 8 more bytes (byte 9 is then unused):
  *   12  u32  valueLen
  *   16  u32  keyLen
  *   then, in this order, each only where present:
@@ -45,8 +45,8 @@ export const F_FETCHED = 2;
 export const F_ASCII = 4;
 /** The entry has an expiry time (two words after the header). */
 export const F_EXPIRES = 8;
-/** The header is the 20-byte wide form (long key or value). */
-export const F_WIDE = 16;
+/** The value was given as a string (get and iteration hand back a string; else a Buffer). */
+export const F_TEXT = 16;
 /** SIEVE's visited bit (sieve.ts); LRU ignores it. */
 export const F_VISITED = 32;
 /** The entry carries metadata bytes after its value. */
@@ -54,15 +54,14 @@ export const F_META = 64;
 /** The key was given as bytes (Uint8Array), so iteration hands it back as bytes. */
 export const F_BINARY_KEY = 128;
 
-/** Flags that describe the entry as it was set; the rest (fetched, visited) describe its use. */
-export const F_SHAPE = F_LIVE | F_ASCII | F_EXPIRES | F_WIDE | F_META | F_BINARY_KEY;
-
 export const COMPACT_HEADER_BYTES = 12;
 export const WIDE_HEADER_BYTES = 20;
 export const SIZEOF_EXPIRY = 8;
 export const SIZEOF_VERSION = 8;
 export const MAX_COMPACT_KEY = 0xff;
-export const MAX_COMPACT_VALUE = 0xffff;
+export const MAX_COMPACT_VALUE = 0xfffe;
+/** The compact valueLen that marks a wide header. */
+const WIDE_MARK = 0xffff;
 export const MAX_META_BYTES = 0xff;
 
 /* word and byte positions inside a chunk */
@@ -77,23 +76,19 @@ const W_WIDE_KEY_LEN = 4;
 
 const TWO_32 = 0x1_0000_0000;
 
-/** Bytes of header before the key for an entry of this shape (flags) in a cache with `versionBytes`. */
-export function headerBytes(flags: number, versionBytes: number): number {
-  return (
-    ((flags & F_WIDE) !== 0 ? WIDE_HEADER_BYTES : COMPACT_HEADER_BYTES) +
-    ((flags & F_EXPIRES) !== 0 ? SIZEOF_EXPIRY : 0) +
-    versionBytes
-  );
-}
-
-/** Total bytes an entry takes in its chunk (what picks its size class). */
-export function entrySize(flags: number, versionBytes: number, keyLen: number, valueLen: number, metaLen: number): number {
-  return headerBytes(flags, versionBytes) + keyLen + valueLen + ((flags & F_META) !== 0 ? 1 + metaLen : 0);
-}
-
 /** True when key and value lengths need the wide header. */
 export function needsWide(keyLen: number, valueLen: number): boolean {
   return keyLen > MAX_COMPACT_KEY || valueLen > MAX_COMPACT_VALUE;
+}
+
+/** Bytes of header before the key, for these lengths and flags in a cache with `versionBytes`. */
+export function headerBytes(wide: boolean, flags: number, versionBytes: number): number {
+  return (wide ? WIDE_HEADER_BYTES : COMPACT_HEADER_BYTES) + ((flags & F_EXPIRES) !== 0 ? SIZEOF_EXPIRY : 0) + versionBytes;
+}
+
+/** Total bytes an entry takes in its chunk (what picks its size class); metaLen is -1 without metadata. */
+export function entrySize(flags: number, versionBytes: number, keyLen: number, valueLen: number, metaLen: number): number {
+  return headerBytes(needsWide(keyLen, valueLen), flags, versionBytes) + keyLen + valueLen + (metaLen >= 0 ? 1 + metaLen : 0);
 }
 
 /**
@@ -138,19 +133,25 @@ export class Chunks {
     this.#u32[ref + W_NEXT] = to;
   }
 
+  isWide(ref: number): boolean {
+    return this.#u16[ref * 2 + H_VALUE_LEN] === WIDE_MARK;
+  }
+
   keyLen(ref: number): number {
-    return (this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? this.#bytes[ref * 4 + B_KEY_LEN]! : this.#u32[ref + W_WIDE_KEY_LEN]!;
+    return this.#u16[ref * 2 + H_VALUE_LEN] !== WIDE_MARK ? this.#bytes[ref * 4 + B_KEY_LEN]! : this.#u32[ref + W_WIDE_KEY_LEN]!;
   }
 
   valueLen(ref: number): number {
-    return (this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? this.#u16[ref * 2 + H_VALUE_LEN]! : this.#u32[ref + W_WIDE_VALUE_LEN]!;
+    const compact = this.#u16[ref * 2 + H_VALUE_LEN]!;
+    return compact !== WIDE_MARK ? compact : this.#u32[ref + W_WIDE_VALUE_LEN]!;
   }
 
   /** Arena byte offset of the key (the value follows it). */
   keyStart(ref: number): number {
+    const wide = this.#u16[ref * 2 + H_VALUE_LEN] === WIDE_MARK;
     const flags = this.#bytes[ref * 4 + B_FLAGS]!;
-    if ((flags & (F_WIDE | F_EXPIRES)) === 0) return ref * 4 + COMPACT_HEADER_BYTES + this.versionBytes;
-    return ref * 4 + headerBytes(flags, this.versionBytes);
+    if (!wide && (flags & F_EXPIRES) === 0) return ref * 4 + COMPACT_HEADER_BYTES + this.versionBytes;
+    return ref * 4 + headerBytes(wide, flags, this.versionBytes);
   }
 
   /** Arena byte offset of the value. */
@@ -160,7 +161,7 @@ export class Chunks {
 
   /** Absolute expiry in ms since the epoch; only for chunks with F_EXPIRES. */
   expiresAt(ref: number): number {
-    const at = ref + ((this.#bytes[ref * 4 + B_FLAGS]! & F_WIDE) === 0 ? 3 : 5);
+    const at = ref + (this.#u16[ref * 2 + H_VALUE_LEN] !== WIDE_MARK ? 3 : 5);
     return this.#u32[at + 1]! * TWO_32 + this.#u32[at]!;
   }
 
@@ -170,34 +171,36 @@ export class Chunks {
     return this.#u32[at + 1]! * TWO_32 + this.#u32[at]!;
   }
 
-  /** Length of the metadata bytes of a chunk with F_META (they follow it); -1 without. */
-  metaLength(ref: number): number {
-    if ((this.flags(ref) & F_META) === 0) return -1;
-    return this.#bytes[this.valueStart(ref) + this.valueLen(ref)]!;
+  /** Arena byte offset of the metadata length byte (the metadata follows it); only for chunks with F_META. */
+  metaStart(ref: number): number {
+    return this.keyStart(ref) + this.keyLen(ref) + this.valueLen(ref);
   }
 
-  /** Header + key + value (+ meta) bytes of the live entry in this chunk. */
+  /** Length of the metadata of a chunk with F_META; -1 without. */
+  metaLength(ref: number): number {
+    if ((this.flags(ref) & F_META) === 0) return -1;
+    return this.#bytes[this.metaStart(ref)]!;
+  }
+
+  /** Header + key + value (+ metadata) bytes of the live entry in this chunk. */
   entryBytes(ref: number): number {
-    const flags = this.flags(ref);
-    const keyLen = this.keyLen(ref);
-    const valueLen = this.valueLen(ref);
-    const metaLen = (flags & F_META) !== 0 ? this.#bytes[this.keyStart(ref) + keyLen + valueLen]! : 0;
-    return entrySize(flags, this.versionBytes, keyLen, valueLen, metaLen);
+    return entrySize(this.flags(ref), this.versionBytes, this.keyLen(ref), this.valueLen(ref), this.metaLength(ref));
   }
 
   /**
    * Writes a live entry's header (links untouched) and returns the arena byte
-   * offset where its key goes. `flags` must already hold F_WIDE when needed.
+   * offset where its key goes. The header is wide when the lengths need it.
    */
   writeHeader(ref: number, flags: number, keyLen: number, valueLen: number, expiresAt: number, version: number): number {
     const u32 = this.#u32;
     const bytes = this.#bytes;
     bytes[ref * 4 + B_FLAGS] = flags;
     let word = ref + 3;
-    if ((flags & F_WIDE) === 0) {
+    if (!needsWide(keyLen, valueLen)) {
       bytes[ref * 4 + B_KEY_LEN] = keyLen;
       this.#u16[ref * 2 + H_VALUE_LEN] = valueLen;
     } else {
+      this.#u16[ref * 2 + H_VALUE_LEN] = WIDE_MARK;
       u32[ref + W_WIDE_VALUE_LEN] = valueLen;
       u32[ref + W_WIDE_KEY_LEN] = keyLen;
       word = ref + 5;

@@ -3,12 +3,29 @@
  * SharedArrayBuffer slabs. See README.md.
  */
 
-export { SlabLruCache, type SetOptions, type WalkVisitor } from './cache.js';
+export {
+  SlabLruCache,
+  type CacheEntry,
+  type GetEntryOptions,
+  type SetOptions,
+  type Stored,
+  type WalkVisitor,
+} from './cache.js';
+export type { FetchOptions, FetchTarget } from './fetch.js';
+export type { PolicyName } from './policy.js';
 export { LockTimeoutError } from './lock.js';
 export { CacheLimitError, type CacheErrorCode, type LimitName } from './errors.js';
 export type { Key, Value } from './keys.js';
 export type { CacheHandle } from './layout.js';
-export { DEFAULT_OPTIONS, type CacheOptions, type ResolvedOptions } from './options.js';
+export {
+  DEFAULT_OPTIONS,
+  type CacheOptions,
+  type DisposeReason,
+  type Disposer,
+  type FetchMethod,
+  type FetcherOptions,
+  type ResolvedOptions,
+} from './options.js';
 export type { CacheStats, SizeClassStats } from './stats.js';
 export { checkInvariants } from './invariants.js';
 export {

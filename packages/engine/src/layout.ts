@@ -76,6 +76,8 @@ export const META_WALK_ACTIVE = 14;
 export const META_HAND = 15;
 /** Counter rows handed out so far (one per cache instance, i.e. per thread). */
 export const META_STAT_ROWS_USED = 16;
+/** Entries removed so far, any cause (wraps): lets an iterator notice removals behind its back. */
+export const META_REMOVALS = 17;
 export const META_WORDS = 32;
 
 /* ---- meta: global f64 state (index into the f64 view, after the control words) ---- */
@@ -108,6 +110,10 @@ export const STAT_CHUNKS_RELOCATED = 16;
 export const STAT_CLEARS = 17;
 /** Entries the SIEVE hand passed over (visited bit cleared) while looking for a victim. */
 export const STAT_SIEVE_PASSED = 18;
+/** setIf/deleteIf that found the expected version / another version / no entry (memcached's cas_*). */
+export const STAT_CAS_HITS = 19;
+export const STAT_CAS_BADVAL = 20;
+export const STAT_CAS_MISSES = 21;
 /** f64 counters per row: 8 × 8 bytes more than used, so each row is whole cache lines. */
 export const STAT_COUNT = 24;
 /**

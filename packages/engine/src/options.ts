@@ -9,6 +9,7 @@
  * classes, index capacity) is a pure function of it.
  */
 
+import type { Key, Value } from './keys.js';
 import type { PolicyName } from './policy.js';
 
 export const KIB = 1024;
@@ -69,6 +70,35 @@ export interface CacheOptions {
    * compare-and-set and HTTP ETags): 8 bytes more per entry. Default false.
    */
   versions?: boolean;
+  /**
+   * Called after an entry left the cache or its value was replaced, as
+   * `dispose(value, key, reason)` — lru-cache's `disposeAfter`. Runs in the
+   * thread whose operation removed the entry, once the operation is complete
+   * (so it may use the cache). Values and keys come back as they were set
+   * (string, or Buffer for bytes). Costs nothing when not given.
+   */
+  dispose?: Disposer;
+  /** Loads a missing value for `fetch()` (lru-cache's `fetchMethod`); see fetch.ts. */
+  fetchMethod?: FetchMethod;
+}
+
+/** Why an entry left (lru-cache's names): evicted for room, replaced by a set, deleted (or cleared), expired. */
+export type DisposeReason = 'evict' | 'set' | 'delete' | 'expire';
+export type Disposer = (value: string | Buffer, key: string | Buffer, reason: DisposeReason) => void;
+
+export interface FetcherOptions {
+  /** Aborted when every caller waiting for this load has given up. */
+  readonly signal: AbortSignal;
+  /** The `context` of the fetch() call that started the load. */
+  readonly context: unknown;
+}
+/** Resolves with the value to cache, or undefined to cache nothing. */
+export type FetchMethod = (key: Key, staleValue: undefined, options: FetcherOptions) => Promise<Value | undefined> | Value | undefined;
+
+/** The function-valued options: kept by each cache instance, never part of a (cloneable) handle. */
+export interface CacheCallbacks {
+  readonly dispose: Disposer | undefined;
+  readonly fetchMethod: FetchMethod | undefined;
 }
 
 /** Options after defaults and derivations: what a cache (or a handle) is built from. */
@@ -123,7 +153,17 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-const KNOWN_OPTIONS = new Set([...Object.keys(DEFAULT_OPTIONS), 'max']);
+const CALLBACK_OPTIONS = ['dispose', 'fetchMethod'] as const;
+const KNOWN_OPTIONS = new Set([...Object.keys(DEFAULT_OPTIONS), 'max', ...CALLBACK_OPTIONS]);
+
+/** The function-valued options, checked. TypeError naming one that is not a function. */
+export function resolveCallbacks(options: CacheOptions = {}): CacheCallbacks {
+  for (const name of CALLBACK_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'function') throw new TypeError(`${name} option must be a function, got ${describe(value)}`);
+  }
+  return { dispose: options.dispose, fetchMethod: options.fetchMethod };
+}
 const POLICIES: readonly PolicyName[] = ['lru', 'sieve'];
 
 /**

@@ -11,6 +11,9 @@ import {
   MAX_STAT_ROWS,
   META_ITEMS,
   STAT_COUNT,
+  STAT_CAS_BADVAL,
+  STAT_CAS_HITS,
+  STAT_CAS_MISSES,
   STAT_CHUNKS_RELOCATED,
   STAT_CLEARS,
   STAT_CMD_HAS,
@@ -96,6 +99,10 @@ export interface CacheStats {
   readonly clears: number;
   /** SIEVE only: entries the hand passed over (their visited bit cleared) while looking for victims. */
   readonly sieve_passed: number;
+  /** setIf/deleteIf outcomes (memcached's names): stored or deleted / another version / no entry. */
+  readonly cas_hits: number;
+  readonly cas_badval: number;
+  readonly cas_misses: number;
   readonly page_size: number;
   /** Pages owned by a size class now (slab_bytes = total_pages × page_size). */
   readonly total_pages: number;
@@ -174,6 +181,9 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
     chunks_relocated: s[STAT_CHUNKS_RELOCATED],
     clears: s[STAT_CLEARS],
     sieve_passed: s[STAT_SIEVE_PASSED],
+    cas_hits: s[STAT_CAS_HITS],
+    cas_badval: s[STAT_CAS_BADVAL],
+    cas_misses: s[STAT_CAS_MISSES],
     page_size: g.pageBytes,
     total_pages: totalPages,
     slab_bytes: totalPages * g.pageBytes,

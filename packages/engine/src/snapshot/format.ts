@@ -29,7 +29,8 @@
  *
  * RECORD (RECORD_FIXED_BYTES [+ 8] + keyLength + valueLength)
  *    0  u8     flags        RECORD_EXPIRES: an expiry follows;
- *                           RECORD_BINARY_KEY: the key was set as bytes
+ *                           RECORD_BINARY_KEY: the key was set as bytes;
+ *                           RECORD_TEXT: the value was set as a string
  *    1  u16    keyLength
  *    3  u32    valueLength
  *    7  f64    expiresAt    ms since the Unix epoch (present iff RECORD_EXPIRES)
@@ -84,7 +85,9 @@ export const BLOCK_HEAD_BYTES = 16;
 export const RECORD_EXPIRES = 1;
 /** Flag bit: the key was given as bytes, not as a string (iteration hands it back as bytes). */
 export const RECORD_BINARY_KEY = 2;
-export const RECORD_KNOWN_FLAGS = RECORD_EXPIRES | RECORD_BINARY_KEY;
+/** Flag bit: the value was given as a string (reads hand it back as one). */
+export const RECORD_TEXT = 4;
+export const RECORD_KNOWN_FLAGS = RECORD_EXPIRES | RECORD_BINARY_KEY | RECORD_TEXT;
 export const R_FLAGS = 0;
 export const R_KEY_LENGTH = 1;
 export const R_VALUE_LENGTH = 3;

@@ -57,6 +57,7 @@ import {
   RECORD_EXPIRES,
   RECORD_FIXED_BYTES,
   RECORD_KNOWN_FLAGS,
+  RECORD_TEXT,
   SIZEOF_CRC,
   SIZEOF_EXPIRES_AT,
   SnapshotError,
@@ -153,11 +154,12 @@ async function replay(cache: SlabLruCache, info: SnapshotInfo, started: number):
   const evictionsBefore = cache.stats().evictions;
   let expired = 0;
   const noTtl = { ttl: 0 };
-  const sink: RecordSink = (buffer, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey) => {
-    // A string key's bytes are valid UTF-8 (the cache encoded them), so decoding gives back the very same key.
+  const sink: RecordSink = (buffer, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey, text) => {
+    // A string's bytes are valid UTF-8 (the cache encoded them), so decoding gives back the very same string.
     const key = binaryKey ? buffer.subarray(keyStart, keyStart + keyLength) : buffer.toString('utf8', keyStart, keyStart + keyLength);
+    const value = text ? buffer.toString('utf8', valueStart, valueStart + valueLength) : buffer.subarray(valueStart, valueStart + valueLength);
     if (expiresAt === 0) {
-      cache.set(key, buffer.subarray(valueStart, valueStart + valueLength), noTtl);
+      cache.set(key, value, noTtl);
       return;
     }
     const remaining = Math.ceil(expiresAt - Date.now());
@@ -167,7 +169,7 @@ async function replay(cache: SlabLruCache, info: SnapshotInfo, started: number):
       cache.delete(key);
       return;
     }
-    cache.set(key, buffer.subarray(valueStart, valueStart + valueLength), { ttl: remaining });
+    cache.set(key, value, { ttl: remaining });
   };
   let read: SnapshotInfo;
   try {
@@ -386,7 +388,7 @@ function walkRecords(
     const end = data + keyLength + valueLength;
     if (end > payloadBytes) return { at, what: `record ${n} runs past the payload's end` };
     measure(keyLength, valueLength);
-    sink?.(payload, data, keyLength, data + keyLength, valueLength, expiresAt, (flags & RECORD_BINARY_KEY) !== 0);
+    sink?.(payload, data, keyLength, data + keyLength, valueLength, expiresAt, (flags & RECORD_BINARY_KEY) !== 0, (flags & RECORD_TEXT) !== 0);
     at = end;
   }
   if (at !== payloadBytes) return { at, what: `${payloadBytes - at} bytes left over after ${records} records` };

@@ -36,6 +36,7 @@ import {
   R_VALUE_LENGTH,
   RECORD_BINARY_KEY,
   RECORD_EXPIRES,
+  RECORD_TEXT,
   recordBytes,
   sealBlock,
   SnapshotError,
@@ -198,13 +199,13 @@ class BlockWriter {
   }
 
   /** The walk visitor: appends one record (runs inside walkStep, so it must not call the cache). */
-  readonly #visit: WalkVisitor = (arena, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey) => {
+  readonly #visit: WalkVisitor = (arena, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey, text) => {
     const expires = expiresAt !== 0;
     const size = recordBytes(keyLength, valueLength, expires);
     if (this.#end + size > this.#buffer.length) this.#grow(this.#end + size);
     const out = this.#buffer;
     const at = this.#end;
-    out[at + R_FLAGS] = (expires ? RECORD_EXPIRES : 0) | (binaryKey ? RECORD_BINARY_KEY : 0);
+    out[at + R_FLAGS] = (expires ? RECORD_EXPIRES : 0) | (binaryKey ? RECORD_BINARY_KEY : 0) | (text ? RECORD_TEXT : 0);
     out.writeUInt16LE(keyLength, at + R_KEY_LENGTH);
     out.writeUInt32LE(valueLength, at + R_VALUE_LENGTH);
     let data = at + R_EXPIRES_AT;
