@@ -49,6 +49,7 @@ import {
   G_VERSION,
   geometryOf,
   META_EXPIRING_ITEMS,
+  META_HAND,
   META_HASH_SEED,
   META_ITEMS,
   META_REMOVALS,
@@ -102,22 +103,8 @@ import { SievePolicy } from './sieve.js';
 import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.js';
 import { Slabs } from './slabs.js';
 import { collectStats, type CacheStats } from './stats.js';
-
-/**
- * Receives one entry of a snapshot walk: its key and value as ranges of the
- * arena, its expiry (0 = none) and how it was set (`binaryKey`: the key was
- * bytes; `text`: the value was a string).
- */
-export type WalkVisitor = (
-  arena: Buffer,
-  keyStart: number,
-  keyLength: number,
-  valueStart: number,
-  valueLength: number,
-  expiresAt: number,
-  binaryKey: boolean,
-  text: boolean,
-) => void;
+import { Walker, type WalkSink } from './walker.js';
+import { NOTE_TOMBSTONE, NOTE_TOUCHED, WalkLog } from './walkLog.js';
 
 export interface SetOptions {
   /** Time to live in ms for this entry; 0 = never expires. Default: the cache's `ttl` option. */
@@ -204,6 +191,8 @@ export class SlabLruCache {
   /** Removals waiting for `dispose`, as [value, key, reason] triples: called once the operation is over. */
   #disposals: unknown[] = [];
   readonly #fetcher: Fetcher;
+  readonly #walkLog: WalkLog;
+  readonly #walker: Walker;
 
   /**
    * Creates an empty cache. All memory is reserved now and touched as it is used.
@@ -240,13 +229,27 @@ export class SlabLruCache {
     this.#chunks = new Chunks(this.#v, this.#versionBytes);
     this.#list = new RecencyList(this.#v, this.#chunks);
     const counters = this.#counters;
+    this.#walkLog = new WalkLog(this.#handle.walkLog);
     this.#policy =
       o.policy === 'sieve'
-        ? new SievePolicy(this.#v, this.#list, this.#chunks, () => counters[STAT_SIEVE_PASSED]++)
+        ? new SievePolicy(this.#v, this.#list, this.#chunks, (ref, passed) => {
+            if (passed) counters[STAT_SIEVE_PASSED]++;
+            this.#noteIfWalking(NOTE_TOUCHED, ref);
+          })
         : new LruPolicy(this.#list);
     this.#lock = new CacheLock(this.#v.metaI32, o.lockTimeoutMs);
     this.#locking = attach !== undefined;
     this.#slabs = new Slabs(this.#v, this.#chunks, this.#classes, this.#geometry, this.#counters);
+    this.#walker = new Walker({
+      views: this.#v,
+      list: this.#list,
+      chunks: this.#chunks,
+      index: this.#index,
+      log: this.#walkLog,
+      seed: this.#seed,
+      items: () => this.#v.metaU32[META_ITEMS]!,
+      reclaim: (ref) => this.#remove(ref, this.#slotOfChunk(ref), Removal.Expired),
+    });
   }
 
   /**
@@ -351,6 +354,8 @@ export class SlabLruCache {
         v.global[G_BYTES] += size - oldSize;
         v.classRequestedBytes[classId] += size - oldSize;
         this.#policy.onUpdate(ref);
+        // A policy that leaves the entry in place: a walk that already wrote it must hear of the new value.
+        if (!this.#policy.reordersOnUse) this.#noteIfWalking(NOTE_TOUCHED, ref);
         counters[STAT_TOTAL_ITEMS]++;
         return this;
       }
@@ -700,10 +705,18 @@ export class SlabLruCache {
           if (ref !== SENTINEL_REF) this.#queueDisposal(ref, 'delete');
         }
       }
-      this.#v.metaU32[META_REMOVALS] += this.#v.metaU32[META_ITEMS]!;
-      resetState(this.#v, this.#geometry);
+      const v = this.#v;
+      const walking = v.metaU32[META_WALK_ACTIVE] !== 0;
+      v.metaU32[META_REMOVALS] += v.metaU32[META_ITEMS]!;
+      resetState(v, this.#geometry);
       this.#index.clear();
       this.#counters[STAT_CLEARS]++;
+      if (walking) {
+        // A running snapshot walk goes on: the clear is part of what it records.
+        this.#walkLog.noteClear();
+        this.#walker.relinkAfterClear();
+        v.metaU32[META_WALK_ACTIVE] = 1;
+      }
     });
   }
 
@@ -904,6 +917,7 @@ export class SlabLruCache {
     const chunks = this.#chunks;
     if (reason !== null && this.#dispose !== undefined) this.#queueDisposal(ref, reason);
     v.metaU32[META_REMOVALS]++;
+    this.#noteIfWalking(NOTE_TOMBSTONE, ref);
     const size = chunks.entryBytes(ref);
     const classId = this.#slabs.classOf(ref);
     if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
@@ -987,66 +1001,92 @@ export class SlabLruCache {
     }
   }
 
-  /* ---- snapshot walk (see recencyList.ts, the walk sentinel) ---- */
+  /* ---- snapshot walk (walker.ts) and restore ---- */
 
-  /**
-   * @internal Starts a walk over the entries from the tail of the recency
-   * list to its head (LRU: least to most recent), for a snapshot taken over
-   * many event-loop turns while the cache keeps serving. Throws if a walk is
-   * already running on this cache.
-   */
-  beginWalk(): void {
-    this.#exclusive(() => {
-      if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) throw new Error('a snapshot walk is already running on this cache');
-      this.#list.pushTail(SENTINEL_REF);
-      this.#v.metaU32[META_WALK_ACTIVE] = 1;
-    });
+  /** While a snapshot walk runs, notes a change to the entry in chunk `ref` for it (walkLog.ts). */
+  #noteIfWalking(kind: typeof NOTE_TOMBSTONE | typeof NOTE_TOUCHED, ref: number): void {
+    if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return;
+    const chunks = this.#chunks;
+    this.#walkLog.note(kind, this.#arena, chunks.keyStart(ref), chunks.keyLen(ref));
   }
 
-  /**
-   * @internal Visits up to `max` more entries, each one nearer the head than
-   * the last, and returns false once the walk has reached the head (or the
-   * cache was cleared). Entries set or read (LRU) during the walk move ahead
-   * of the cursor and are visited (again) later. `visit` sees the arena, its
-   * offsets and the absolute expiry (0 = none); it runs under the lock and
-   * must not call the cache.
-   */
-  walkStep(max: number, visit: WalkVisitor): boolean {
-    return this.#exclusive(() => {
-      if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return false;
-      const list = this.#list;
-      const chunks = this.#chunks;
-      const now = Date.now();
-      for (let n = 0; n < max; n++) {
-        const ref = list.towardHead(SENTINEL_REF);
-        if (ref === NIL) return false;
-        list.moveBefore(SENTINEL_REF, ref);
-        const flags = chunks.flags(ref);
-        const expiresAt = (flags & F_EXPIRES) !== 0 ? chunks.expiresAt(ref) : 0;
-        if (expiresAt !== 0 && expiresAt <= now) continue;
-        const keyStart = chunks.keyStart(ref);
-        const keyLen = chunks.keyLen(ref);
-        visit(
-          this.#arena,
-          keyStart,
-          keyLen,
-          keyStart + keyLen,
-          chunks.valueLen(ref),
-          expiresAt,
-          (flags & F_BINARY_KEY) !== 0,
-          (flags & F_TEXT) !== 0,
-        );
-      }
-      return true;
-    });
+  /** @internal Starts a snapshot walk (walker.ts). Throws if one is already running on this cache. */
+  beginWalk(): void {
+    this.#exclusive(() => this.#walker.begin());
+  }
+
+  /** @internal One step of the walk: see Walker.step. Runs under the lock; the sink must not call the cache. */
+  walkStep(max: number, sink: WalkSink): boolean {
+    return this.#exclusive(() => this.#walker.step(max, sink));
   }
 
   /** @internal Ends a walk: takes the cursor out of the recency list. */
   endWalk(): void {
+    this.#exclusive(() => this.#walker.end());
+  }
+
+  /**
+   * @internal For snapshot loading: adds an entry as the least recent one
+   * (the loader goes from the newest record back), without evicting anything.
+   * Returns 'present' if the key is already held, 'full' if there is no room
+   * (maxKeys, or no free chunk or page for its size), else 'stored'. The
+   * caller has checked the lengths against the limits.
+   */
+  restoreEntry(
+    key: Uint8Array,
+    binaryKey: boolean,
+    value: Uint8Array,
+    text: boolean,
+    ascii: boolean,
+    expiresAt: number,
+    version: number,
+    meta: Uint8Array | undefined,
+    visited: boolean,
+  ): 'stored' | 'present' | 'full' {
+    return this.#exclusive(() => {
+      const v = this.#v;
+      const keys = this.#keys;
+      const keyLen = keys.prepareForWrite(key);
+      if (this.#find() !== NOT_FOUND) return 'present';
+      if (v.metaU32[META_ITEMS]! >= this.#maxKeys) return 'full';
+      const valueLen = value.byteLength;
+      const flags =
+        F_LIVE |
+        (text ? F_TEXT : 0) |
+        (text && ascii ? F_ASCII : 0) |
+        (expiresAt !== 0 ? F_EXPIRES : 0) |
+        (meta !== undefined ? F_META : 0) |
+        (binaryKey ? F_BINARY_KEY : 0) |
+        (visited ? F_VISITED : 0);
+      const size = entrySize(flags, this.#versionBytes, keyLen, valueLen, meta === undefined ? -1 : meta.length);
+      const classId = this.#classes.classFor(size);
+      let ref = this.#slabs.alloc(classId);
+      while (ref === NIL && this.#slabs.hasReclaimable()) {
+        this.#slabs.releasePage(this.#slabs.reclaimableClass(), this.#relocate);
+        ref = this.#slabs.alloc(classId);
+      }
+      if (ref === NIL) return 'full';
+      this.#writeEntry(ref, flags, keyLen, value, valueLen, false, expiresAt, version, meta === undefined ? undefined : Buffer.from(meta));
+      this.#index.insert(keys.hash, ref);
+      this.#list.pushTail(ref);
+      v.metaU32[META_ITEMS]++;
+      if (expiresAt !== 0) v.metaU32[META_EXPIRING_ITEMS]++;
+      v.global[G_BYTES] += size;
+      v.classRequestedBytes[classId] += size;
+      if (version > v.global[G_VERSION]!) v.global[G_VERSION] = version;
+      return 'stored';
+    });
+  }
+
+  /** @internal For snapshot loading: points SIEVE's hand at the entry with this key (if held), and raises the version counter. */
+  restoreCursor(handKey: Uint8Array | undefined, lastVersion: number): void {
     this.#exclusive(() => {
-      if (this.#v.metaU32[META_WALK_ACTIVE] === 0) return;
-      this.#list.unlink(SENTINEL_REF);
-      this.#v.metaU32[META_WALK_ACTIVE] = 0;
+      const v = this.#v;
+      if (lastVersion > v.global[G_VERSION]!) v.global[G_VERSION] = lastVersion;
+      if (handKey === undefined || this.#policy.reordersOnUse) return;
+      if (this.#keys.prepare(handKey) < 0) return;
+      const slot = this.#find();
+      if (slot !== NOT_FOUND) v.metaU32[META_HAND] = this.#index.refAt(slot);
     });
   }
 

@@ -9,7 +9,6 @@ export {
   type GetEntryOptions,
   type SetOptions,
   type Stored,
-  type WalkVisitor,
 } from './cache.js';
 export type { FetchOptions, FetchTarget } from './fetch.js';
 export type { PolicyName } from './policy.js';
@@ -39,6 +38,8 @@ export {
   type SaveOptions,
   type SaveStats,
   type LoadedSnapshot,
+  type LoadOptions,
+  type LoadProgress,
   type LoadStats,
   type SnapshotInfo,
 } from './snapshot/index.js';

@@ -1,7 +1,7 @@
 /**
  * The shared memory of one cache, and the typed-array views over it.
  *
- * Every piece of cache state lives in one of four SharedArrayBuffers, so that
+ * Every piece of cache state lives in one of five SharedArrayBuffers, so that
  * a thread given the buffers (a `CacheHandle`) sees the very same cache.
  * Nothing per entry lives on the JS heap. Buffers are allocated zero-filled and
  * only the pages that are written become resident: RSS grows with data, not
@@ -16,6 +16,7 @@
  *             freeCount u32, carved u32, partialNext u32, partialPrev u32;
  *             per size class, MAX_CLASSES long: partialHead u32, pages u32,
  *             freeChunks u32, liveChunks u32, requestedBytes f64, evictions f64.
+ *   walkLog   notes of changes behind a running snapshot walk (walkLog.ts).
  *   arena     ARENA_RESERVED_BYTES (the walk sentinel's node), then
  *             maxPages × pageBytes of slab pages holding the entries. An entry
  *             is one chunk: its recency links, header, key and value together
@@ -28,6 +29,7 @@
 
 import { type ResolvedOptions } from './options.js';
 import { MAX_CLASSES } from './sizeClasses.js';
+import { WALK_LOG_BYTES } from './walkLog.js';
 
 export const NIL = 0xffffffff;
 export const NO_CLASS = 0xff;
@@ -144,6 +146,7 @@ export interface CacheHandle {
   readonly meta: SharedArrayBuffer;
   readonly index: SharedArrayBuffer;
   readonly slabMeta: SharedArrayBuffer;
+  readonly walkLog: SharedArrayBuffer;
   readonly arena: SharedArrayBuffer;
 }
 
@@ -214,6 +217,7 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
     meta: new SharedArrayBuffer(META_BYTES),
     index: new SharedArrayBuffer(g.indexSlots * 8),
     slabMeta: new SharedArrayBuffer(slabMetaBytes(g.maxPages)),
+    walkLog: new SharedArrayBuffer(WALK_LOG_BYTES),
     arena: new SharedArrayBuffer(ARENA_RESERVED_BYTES + g.maxPages * g.pageBytes),
   };
   const views = createViews(handle);

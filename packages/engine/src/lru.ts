@@ -10,6 +10,7 @@ import type { RecencyList } from './recencyList.js';
 
 export class LruPolicy implements EvictionPolicy {
   readonly name = 'lru';
+  readonly reordersOnUse = true;
   readonly #list: RecencyList;
 
   constructor(list: RecencyList) {

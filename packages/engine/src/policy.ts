@@ -13,6 +13,8 @@ export type PolicyName = 'lru' | 'sieve';
 
 export interface EvictionPolicy {
   readonly name: PolicyName;
+  /** True when hits and updates move the entry in the list (LRU); false when it stays put (SIEVE). */
+  readonly reordersOnUse: boolean;
   /** A new entry was written into chunk `ref` (not yet linked): link it. */
   onInsert(ref: number): void;
   /** A get found the entry; `flags` are its chunk flags as just read. */

@@ -25,17 +25,18 @@ import type { RecencyList } from './recencyList.js';
 
 export class SievePolicy implements EvictionPolicy {
   readonly name = 'sieve';
+  readonly reordersOnUse = false;
   readonly #list: RecencyList;
   readonly #chunks: Chunks;
   readonly #meta: Uint32Array;
-  /** Called once per entry the hand passes over (clears its visited bit): a statistics hook. */
-  readonly #onPass: () => void;
+  /** Called whenever a visited bit flips (`passed`: the hand cleared it), for statistics and snapshot walks. */
+  readonly #onVisitedChange: (ref: number, passed: boolean) => void;
 
-  constructor(views: Views, list: RecencyList, chunks: Chunks, onPass: () => void) {
+  constructor(views: Views, list: RecencyList, chunks: Chunks, onVisitedChange: (ref: number, passed: boolean) => void) {
     this.#list = list;
     this.#chunks = chunks;
     this.#meta = views.metaU32;
-    this.#onPass = onPass;
+    this.#onVisitedChange = onVisitedChange;
   }
 
   onInsert(ref: number): void {
@@ -44,12 +45,18 @@ export class SievePolicy implements EvictionPolicy {
 
   onHit(ref: number, flags: number): void {
     // Write only when the bit changes: a hot entry's header line stays clean (and unshared between cores).
-    if ((flags & F_VISITED) === 0) this.#chunks.setFlags(ref, flags | F_VISITED);
+    if ((flags & F_VISITED) === 0) {
+      this.#chunks.setFlags(ref, flags | F_VISITED);
+      this.#onVisitedChange(ref, false);
+    }
   }
 
   onUpdate(ref: number): void {
     const flags = this.#chunks.flags(ref);
-    if ((flags & F_VISITED) === 0) this.#chunks.setFlags(ref, flags | F_VISITED);
+    if ((flags & F_VISITED) === 0) {
+      this.#chunks.setFlags(ref, flags | F_VISITED);
+      this.#onVisitedChange(ref, false);
+    }
   }
 
   onRemove(ref: number): void {
@@ -77,7 +84,7 @@ export class SievePolicy implements EvictionPolicy {
       const flags = chunks.flags(ref);
       if ((flags & F_VISITED) === 0) break;
       chunks.setFlags(ref, flags & ~F_VISITED);
-      this.#onPass();
+      this.#onVisitedChange(ref, true);
       ref = list.towardHead(ref);
       if (ref === NIL) ref = list.tail;
     }

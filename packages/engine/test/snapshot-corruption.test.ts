@@ -122,10 +122,10 @@ describe('snapshot corruption matrix', () => {
 
   it('refuses another format version, even with a valid header checksum', async () => {
     const future = Buffer.from(good);
-    future.writeUInt32LE(2, 8);
+    future.writeUInt32LE(3, 8);
     future.writeUInt32LE(crc32(future.subarray(0, headerBytes - 4)), headerBytes - 4);
     const error = await expectRefused(future, ['ERR_SNAPSHOT_VERSION']);
-    expect(error.message).toMatch(/format version 2; this build reads version 1 only/);
+    expect(error.message).toMatch(/format version 3; this build reads versions 1 and 2/);
     expect(error.offset).toBe(8);
   });
 

@@ -1,8 +1,8 @@
 /**
  * Snapshot round trips: what is saved comes back byte for byte, with its TTL
  * and in the same LRU order; expired entries are dropped; a smaller cache keeps
- * the most recent entries; a save taken while the cache changes between its
- * steps loads into a consistent cache.
+ * the most recent entries. Saves taken while the cache changes are tested in
+ * snapshot-exact.test.ts.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -145,7 +145,7 @@ describe('snapshot round trip', () => {
     });
     checkInvariants(smaller);
     expect(smaller.size).toBe(100);
-    expect(stats.evicted).toBe(400);
+    expect(stats.dropped).toBe(400);
     expect([...smaller.keys()]).toEqual([...cache.keys()].slice(0, 100));
 
     const bigger = new SlabLruCache({ maxKeys: 5000, maxBytes: 8 << 20 });
@@ -197,48 +197,4 @@ describe('snapshot round trip', () => {
     checkInvariants(cache);
   });
 
-  it('saves a consistent snapshot while the cache changes between steps', async () => {
-    const rng = makeRng(42);
-    const cache = new SlabLruCache({ maxKeys: 3000, maxBytes: 2 << 20, pageBytes: 16384, maxValueBytes: 2000 });
-    const history = new Map<string, Set<string>>();
-    const put = (key: string, value: string): void => {
-      cache.set(key, value);
-      let values = history.get(key);
-      if (values === undefined) history.set(key, (values = new Set()));
-      values.add(value);
-    };
-    for (let i = 0; i < 2000; i++) put(`k${i}`, `v${i}:0:${'x'.repeat(randInt(rng, 500))}`);
-    const untouched = new Set([...cache.keys()]);
-
-    let saving = true;
-    let rounds = 0;
-    const mutate = (): void => {
-      if (!saving) return;
-      rounds++;
-      for (let n = 0; n < 20; n++) {
-        const key = `k${randInt(rng, 2600)}`;
-        untouched.delete(key);
-        const op = randInt(rng, 4);
-        if (op === 0) cache.delete(key);
-        else if (op === 1) cache.get(key);
-        else put(key, `v:${rounds}:${'y'.repeat(randInt(rng, 1500))}`); // other sizes: other classes, page moves, evictions
-      }
-      setImmediate(mutate);
-    };
-    setImmediate(mutate);
-    const saved = await saveSnapshot(cache, file('moving.snap'), { chunkEntries: 25, fsync: false });
-    saving = false;
-    expect(rounds).toBeGreaterThan(5); // the cache really changed between the save's steps
-    checkInvariants(cache);
-
-    const { cache: loaded, stats } = await loadSnapshot(file('moving.snap'));
-    checkInvariants(loaded);
-    expect(stats.records).toBe(saved.entries);
-    for (const [key, value] of loaded.entries()) {
-      expect(history.get(key)?.has(value)).toBe(true); // every entry is whole: a value the key really held
-    }
-    for (const key of untouched) {
-      if (cache.has(key)) expect(loaded.peek(key)).toBe(cache.peek(key)); // not touched during the save: saved as is
-    }
-  });
 });

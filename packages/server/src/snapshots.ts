@@ -225,10 +225,13 @@ export class SnapshotKeeper {
   async load(): Promise<SnapshotOperation> {
     const started = performance.now();
     try {
-      const stats = await restoreSnapshot(this.#cache, this.#path);
+      const progress = progressLog(this.#logger, 'snapshot load progress');
+      const stats = await restoreSnapshot(this.#cache, this.#path, {
+        onProgress: (p) => progress(p.phase, p.bytes, p.totalBytes, p.entries),
+      });
       this.#lastLoad = operation('ok', started, stats.entries, stats.bytes);
       this.#logger.info(
-        { entries: stats.entries, records: stats.records, expired: stats.expired, evicted: stats.evicted, bytes: stats.bytes, ms: Math.round(stats.durationMs), savedAt: new Date(stats.createdAt).toISOString() },
+        { entries: stats.entries, records: stats.records, expired: stats.expired, dropped: stats.dropped, bytes: stats.bytes, ms: Math.round(stats.durationMs), savedAt: new Date(stats.createdAt).toISOString() },
         'snapshot loaded',
       );
     } catch (error) {
@@ -311,12 +314,15 @@ export class SnapshotKeeper {
   async #save(): Promise<boolean> {
     const started = performance.now();
     try {
-      const stats = await saveSnapshot(this.#cache, this.#path);
+      const progress = progressLog(this.#logger, 'snapshot save progress');
+      const stats = await saveSnapshot(this.#cache, this.#path, {
+        onProgress: (p) => progress('save', p.records, p.entries, p.entries),
+      });
       this.#lastSave = operation('ok', started, stats.entries, stats.bytes);
       this.#savesOk++;
       this.#consecutiveFailures = 0;
       this.#logger.info(
-        { entries: stats.entries, bytes: stats.bytes, ms: Math.round(stats.durationMs), longestStepMs: Math.round(stats.longestStepMs * 10) / 10 },
+        { entries: stats.entries, records: stats.records, bytes: stats.bytes, ms: Math.round(stats.durationMs), longestStepMs: Math.round(stats.longestStepMs * 10) / 10 },
         'snapshot saved',
       );
       return true;
@@ -430,4 +436,42 @@ export function withSnapshots<S extends StartStop>(server: S, keeper: SnapshotKe
       return stopping;
     },
   });
+}
+
+/** How often a long snapshot load or save logs how far it has got. */
+const PROGRESS_EVERY_MS = 2000;
+
+/**
+ * A progress reporter for a long snapshot operation: at most one log line
+ * every PROGRESS_EVERY_MS, with how much is done, the rate and the time left
+ * (estimated from the rate so far). Short operations log nothing.
+ */
+function progressLog(logger: Logger, message: string): (phase: string, done: number, total: number, entries: number) => void {
+  const started = performance.now();
+  let phase = '';
+  let phaseStarted = started;
+  let last = started;
+  return (currentPhase, done, total, entries) => {
+    const now = performance.now();
+    if (currentPhase !== phase) {
+      phase = currentPhase;
+      phaseStarted = now;
+    }
+    if (now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    const seconds = (now - phaseStarted) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    logger.info(
+      {
+        phase,
+        done,
+        total,
+        percent: total > 0 ? Math.round((done / total) * 1000) / 10 : null,
+        entries,
+        ratePerSecond: Math.round(rate),
+        etaSeconds: rate > 0 && total > done ? Math.round((total - done) / rate) : null,
+      },
+      message,
+    );
+  };
 }

@@ -2,10 +2,15 @@
  * The snapshot file format: the only file that knows its byte offsets, and the
  * typed error every reader throws.
  *
- * A snapshot is a logical one: a stream of entries (key, value, absolute
- * expiry) from least to most recently used, not an image of the slabs. It can
- * therefore be loaded into a cache with other options (maxKeys, maxBytes, page
- * size, size classes) and by a later engine whose slab layout has changed.
+ * A snapshot is a logical one: a stream of records, oldest first (LRU: from
+ * the least to the most recently used; SIEVE: from the queue's tail), not an
+ * image of the slabs. It can therefore be loaded into a cache with other
+ * options (maxKeys, maxBytes, page size, size classes) and by a later engine
+ * whose slab layout has changed. Read in order, with the last word on each key
+ * winning, the records describe the cache at one instant: when the saving walk
+ * reached the head (walker.ts). A key deleted, evicted or cleared after its
+ * record was written has a tombstone after it; an entry changed in place has
+ * an update after it.
  *
  * FILE LAYOUT (all integers little-endian)
  *
@@ -13,7 +18,7 @@
  *
  * HEADER (HEADER_FIXED_BYTES + n + 4 bytes)
  *    0  u8[8]  magic        "SLABSNAP"
- *    8  u32    version      FORMAT_VERSION; a reader refuses any other
+ *    8  u32    version      FORMAT_VERSION (2); version 1 files are still read
  *   12  u32    headerBytes  length of the whole header, checksum included
  *   16  f64    createdAt    ms since the Unix epoch, when the save began
  *   24  u32    n            length of the options JSON
@@ -27,18 +32,27 @@
  *   12  u32    crc          crc32 of bytes [0, 12) continued over the payload
  *   16  ...    payload      `records` records, back to back, nothing else
  *
- * RECORD (RECORD_FIXED_BYTES [+ 8] + keyLength + valueLength)
- *    0  u8     flags        RECORD_EXPIRES: an expiry follows;
- *                           RECORD_BINARY_KEY: the key was set as bytes;
- *                           RECORD_TEXT: the value was set as a string
- *    1  u16    keyLength
- *    3  u32    valueLength
- *    7  f64    expiresAt    ms since the Unix epoch (present iff RECORD_EXPIRES)
+ * RECORD, version 2: a kind byte, then
+ *   ENTRY, UPDATE (kinds 1, 2): an entry's whole state; an UPDATE restates an
+ *   entry that changed without moving: it keeps the place of the entry's
+ *   earlier record.
+ *    1  u8     flags        E_* below
+ *    2  u16    keyLength
+ *    4  u32    valueLength
+ *    8  f64    expiresAt    ms since the Unix epoch      (E_EXPIRES)
+ *   +8  f64    version                                   (E_VERSION)
+ *   +1  u8     metaLength, then the metadata bytes       (E_META)
  *  ...  u8[]   key, then value, raw bytes exactly as the cache held them
+ *   TOMBSTONE (3): the key left the cache     1 u16 keyLength, 3 key
+ *   CLEAR (4): every key left the cache       nothing more
+ *   HAND (5): SIEVE's hand points at the key  1 u16 keyLength, 3 key
+ *
+ * RECORD, version 1 (read only): flags u8 (1 = an expiry follows), keyLength
+ * u16, valueLength u32, [f64 expiresAt], key, value — an ENTRY.
  *
  * TRAILER (TRAILER_BYTES), written last: its presence proves the save finished
  *    0  u32    tag          TRAILER_TAG ("SEND")
- *    4  u32    trailerBytes TRAILER_BYTES
+ *    4  u32    trailerBytes TRAILER_BYTES (56 in version 1 files)
  *    8  f64    records      total over all blocks
  *   16  f64    blocks
  *   24  f64    payloadBytes total over all blocks
@@ -47,16 +61,17 @@
  *   44  u32    maxValueLength longest value in the file (0 if none)
  *   48  u32    chainCrc     crc32 chained over every block's 16-byte head, so
  *                           a block dropped, repeated or reordered is caught
- *   52  u32    crc          crc32 of bytes [0, 52) of the trailer
- *
- * A record may appear more than once (an entry used or changed while the save
- * ran is visited again at its new place): the later record wins.
+ *   52  f64    entries      entries in the cache at the snapshot's instant    (v2)
+ *   60  f64    lastVersion  the version counter at that instant               (v2)
+ *   68  u32    crc          crc32 of bytes [0, 68) of the trailer (v1: [0, 52) at 52)
  */
 
 import { crc32 } from 'node:zlib';
 
 export const MAGIC = Buffer.from('SLABSNAP', 'latin1');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** The first format; still read (its records are ENTRY records without kind bytes). */
+export const FORMAT_VERSION_1 = 1;
 
 /* ---- header ---- */
 export const H_MAGIC = 0;
@@ -80,21 +95,46 @@ export const B_RECORDS = 8;
 export const B_CRC = 12;
 export const BLOCK_HEAD_BYTES = 16;
 
-/* ---- record ---- */
-/** Flag bit: the record carries an absolute expiry. */
-export const RECORD_EXPIRES = 1;
-/** Flag bit: the key was given as bytes, not as a string (iteration hands it back as bytes). */
-export const RECORD_BINARY_KEY = 2;
-/** Flag bit: the value was given as a string (reads hand it back as one). */
-export const RECORD_TEXT = 4;
-export const RECORD_KNOWN_FLAGS = RECORD_EXPIRES | RECORD_BINARY_KEY | RECORD_TEXT;
-export const R_FLAGS = 0;
-export const R_KEY_LENGTH = 1;
-export const R_VALUE_LENGTH = 3;
-export const R_EXPIRES_AT = 7;
-export const RECORD_FIXED_BYTES = 7;
-export const SIZEOF_EXPIRES_AT = 8;
+/* ---- record (version 2) ---- */
+export const KIND_ENTRY = 1;
+export const KIND_UPDATE = 2;
+export const KIND_TOMBSTONE = 3;
+export const KIND_CLEAR = 4;
+export const KIND_HAND = 5;
+
+/** Entry flag: an expiry follows. */
+export const E_EXPIRES = 1;
+/** Entry flag: the key was set as bytes, not as a string. */
+export const E_BINARY_KEY = 2;
+/** Entry flag: the value was set as a string. */
+export const E_TEXT = 4;
+/** Entry flag: metadata follows. */
+export const E_META = 8;
+/** Entry flag: SIEVE's visited bit. */
+export const E_VISITED = 16;
+/** Entry flag: a version follows. */
+export const E_VERSION = 32;
+/** Entry flag: a text value is ASCII only (it decodes faster). */
+export const E_ASCII = 64;
+export const E_KNOWN = E_EXPIRES | E_BINARY_KEY | E_TEXT | E_META | E_VISITED | E_VERSION | E_ASCII;
+
+export const R_KIND = 0;
+export const R_FLAGS = 1;
+export const R_KEY_LENGTH = 2;
+export const R_VALUE_LENGTH = 4;
+export const ENTRY_FIXED_BYTES = 8;
+/** TOMBSTONE and HAND: kind, u16 key length, key. */
+export const R_NOTE_KEY_LENGTH = 1;
+export const NOTE_FIXED_BYTES = 3;
+export const SIZEOF_F64 = 8;
 export const MAX_RECORD_KEY_LENGTH = 0xffff;
+
+/* ---- record (version 1) ---- */
+export const V1_EXPIRES = 1;
+export const V1_FLAGS = 0;
+export const V1_KEY_LENGTH = 1;
+export const V1_VALUE_LENGTH = 3;
+export const V1_FIXED_BYTES = 7;
 
 /* ---- trailer ---- */
 /** "SEND" read as a little-endian u32. */
@@ -108,12 +148,23 @@ export const T_FINISHED_AT = 32;
 export const T_MAX_KEY_LENGTH = 40;
 export const T_MAX_VALUE_LENGTH = 44;
 export const T_CHAIN_CRC = 48;
-export const T_CRC = 52;
-export const TRAILER_BYTES = 56;
+export const T_ENTRIES = 52;
+export const T_LAST_VERSION = 60;
+export const T_CRC = 68;
+export const TRAILER_BYTES = 72;
+export const TRAILER_BYTES_V1 = 56;
+export const T_CRC_V1 = 52;
 
-/** Bytes a record takes in a block payload. */
-export function recordBytes(keyLength: number, valueLength: number, expires: boolean): number {
-  return RECORD_FIXED_BYTES + (expires ? SIZEOF_EXPIRES_AT : 0) + keyLength + valueLength;
+/** Bytes an ENTRY or UPDATE record takes. */
+export function entryRecordBytes(keyLength: number, valueLength: number, flags: number, metaLength: number): number {
+  return (
+    ENTRY_FIXED_BYTES +
+    ((flags & E_EXPIRES) !== 0 ? SIZEOF_F64 : 0) +
+    ((flags & E_VERSION) !== 0 ? SIZEOF_F64 : 0) +
+    ((flags & E_META) !== 0 ? 1 + metaLength : 0) +
+    keyLength +
+    valueLength
+  );
 }
 
 /** The header: magic, version, creation time, the source options and its checksum. */
@@ -159,6 +210,10 @@ export interface TrailerFields {
   readonly maxKeyLength: number;
   readonly maxValueLength: number;
   readonly chainCrc: number;
+  /** Entries at the snapshot's instant; -1 in a version 1 file (unknown). */
+  readonly entries: number;
+  /** The version counter at that instant; 0 in a version 1 file. */
+  readonly lastVersion: number;
 }
 
 export function encodeTrailer(t: TrailerFields): Buffer {
@@ -172,11 +227,14 @@ export function encodeTrailer(t: TrailerFields): Buffer {
   trailer.writeUInt32LE(t.maxKeyLength, T_MAX_KEY_LENGTH);
   trailer.writeUInt32LE(t.maxValueLength, T_MAX_VALUE_LENGTH);
   trailer.writeUInt32LE(t.chainCrc >>> 0, T_CHAIN_CRC);
+  trailer.writeDoubleLE(t.entries, T_ENTRIES);
+  trailer.writeDoubleLE(t.lastVersion, T_LAST_VERSION);
   trailer.writeUInt32LE(crc32(trailer.subarray(0, T_CRC)), T_CRC);
   return trailer;
 }
 
-export function decodeTrailer(trailer: Buffer): TrailerFields {
+/** The trailer's fields; `version` is the file's format version. */
+export function decodeTrailer(trailer: Buffer, version: number): TrailerFields {
   return {
     records: trailer.readDoubleLE(T_RECORDS),
     blocks: trailer.readDoubleLE(T_BLOCKS),
@@ -185,6 +243,8 @@ export function decodeTrailer(trailer: Buffer): TrailerFields {
     maxKeyLength: trailer.readUInt32LE(T_MAX_KEY_LENGTH),
     maxValueLength: trailer.readUInt32LE(T_MAX_VALUE_LENGTH),
     chainCrc: trailer.readUInt32LE(T_CHAIN_CRC),
+    entries: version === FORMAT_VERSION_1 ? -1 : trailer.readDoubleLE(T_ENTRIES),
+    lastVersion: version === FORMAT_VERSION_1 ? 0 : trailer.readDoubleLE(T_LAST_VERSION),
   };
 }
 
@@ -199,6 +259,8 @@ export function decodeTrailer(trailer: Buffer): TrailerFields {
  *   ERR_SNAPSHOT_CORRUPT       a checksum, length, tag or total does not match
  *   ERR_SNAPSHOT_INCOMPATIBLE  the entries do not fit the target cache's limits
  *   ERR_SNAPSHOT_BUSY          another save is walking this cache
+ *   ERR_SNAPSHOT_OVERRUN       the cache changed faster than a save could note
+ *                              (more than the walk log holds between two steps)
  *   ERR_SNAPSHOT_NOT_EMPTY     restore target already holds entries
  */
 export type SnapshotErrorCode =
@@ -209,6 +271,7 @@ export type SnapshotErrorCode =
   | 'ERR_SNAPSHOT_CORRUPT'
   | 'ERR_SNAPSHOT_INCOMPATIBLE'
   | 'ERR_SNAPSHOT_BUSY'
+  | 'ERR_SNAPSHOT_OVERRUN'
   | 'ERR_SNAPSHOT_NOT_EMPTY';
 
 /** A refused or failed snapshot; `offset` is the byte where reading went wrong (-1 when not about a place). */

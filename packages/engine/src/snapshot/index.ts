@@ -9,6 +9,8 @@ export {
   loadSnapshot,
   restoreSnapshot,
   type LoadedSnapshot,
+  type LoadOptions,
+  type LoadProgress,
   type LoadStats,
   type SnapshotInfo,
 } from './load.js';

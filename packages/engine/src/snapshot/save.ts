@@ -1,45 +1,60 @@
 /**
  * Saving a snapshot without stopping the cache.
  *
- * The cache's snapshot walk (cache.beginWalk/walkStep/endWalk, a cursor that
- * is a sentinel in the LRU list) visits the entries from least to most
- * recently used. Each event-loop turn copies a bounded batch of them (at most
- * `chunkEntries` entries or about `chunkBytes` bytes) into one block, seals it
- * with its checksum and hands it to an asynchronous write; while the write is
- * in flight the cache serves requests, and the next batch starts where the
- * cursor was left. So no single synchronous step is longer than one batch.
+ * The cache's snapshot walk (walker.ts: a cursor that is a sentinel in the
+ * recency list) visits the entries from the oldest to the newest. Each
+ * event-loop turn copies a bounded batch of them (at most `chunkEntries`
+ * entries or about `chunkBytes` bytes) into one block, seals it with its
+ * checksum and hands it to an asynchronous write; while the write is in flight
+ * the cache serves requests, and the next batch starts where the cursor was
+ * left. So no single synchronous step is longer than one batch.
  *
- * Consistency is fuzzy, like Redis's background saves without fork: every
- * record is one whole entry as it was when visited; an entry set or read after
- * it was visited moves ahead of the cursor and is written again, later (the
- * loader keeps the last record); an entry deleted after it was written stays
- * in the snapshot; an entry deleted before it was reached is not written.
+ * The file holds the cache exactly as it was when the walk reached the head
+ * (the last step): changes behind the cursor come back to the walk as
+ * tombstones, updates and clears (walkLog.ts), written before the next batch.
+ * If the cache changes faster than the walk log holds between two steps, the
+ * save fails with ERR_SNAPSHOT_OVERRUN rather than write an inexact file.
  *
- * Durability: the file is written as `<path>.tmp-<pid>-<n>`, fsynced, renamed over
- * `path` (atomic on POSIX) and the directory fsynced, so at every moment
- * `path` holds either the previous complete snapshot or the new one.
+ * Durability: the file is written as `<path>.tmp-<pid>-<n>` with mode 0600 (it
+ * holds every value), fsynced, renamed over `path` (atomic on POSIX) and the
+ * directory fsynced, so at every moment `path` holds either the previous
+ * complete snapshot or the new one.
  */
 
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import type { SlabLruCache, WalkVisitor } from '../cache.js';
+import type { SlabLruCache } from '../cache.js';
+import { WalkOverflowError, type WalkEntry, type WalkSink } from '../walker.js';
 import {
   BLOCK_HEAD_BYTES,
   chainBlock,
+  E_ASCII,
+  E_BINARY_KEY,
+  E_EXPIRES,
+  E_META,
+  E_TEXT,
+  E_VERSION,
+  E_VISITED,
   encodeHeader,
   encodeTrailer,
-  R_EXPIRES_AT,
+  ENTRY_FIXED_BYTES,
+  entryRecordBytes,
+  KIND_CLEAR,
+  KIND_ENTRY,
+  KIND_HAND,
+  KIND_TOMBSTONE,
+  KIND_UPDATE,
+  NOTE_FIXED_BYTES,
   R_FLAGS,
   R_KEY_LENGTH,
+  R_KIND,
+  R_NOTE_KEY_LENGTH,
   R_VALUE_LENGTH,
-  RECORD_BINARY_KEY,
-  RECORD_EXPIRES,
-  RECORD_TEXT,
-  recordBytes,
   sealBlock,
   SnapshotError,
+  type TrailerFields,
 } from './format.js';
 
 export interface SaveOptions {
@@ -49,12 +64,20 @@ export interface SaveOptions {
   chunkBytes?: number;
   /** fsync the file and its directory (default true; tests of the format may turn it off for speed). */
   fsync?: boolean;
+  /**
+   * Called after each block is written, between two steps of the walk, with
+   * the records and bytes so far and the cache's entries now (for progress
+   * reports). `done`: the walk is over, this was its last block.
+   */
+  onProgress?: (progress: { readonly records: number; readonly bytes: number; readonly entries: number; readonly done: boolean }) => void;
 }
 
 export interface SaveStats {
   readonly path: string;
-  /** Records written (an entry visited twice counts twice). */
+  /** Entries in the snapshot: the cache's entries at its instant. */
   readonly entries: number;
+  /** Records written: entries, plus entries written again, updates, tombstones. */
+  readonly records: number;
   /** Size of the snapshot file. */
   readonly bytes: number;
   readonly blocks: number;
@@ -94,7 +117,7 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
   let walking = true;
   let handle: FileHandle | undefined;
   try {
-    handle = await open(temporary, 'w', 0o644);
+    handle = await open(temporary, 'w', 0o600);
     const header = encodeHeader(startedAt, cache.options);
     await writeAll(handle, header);
     let fileBytes = header.length;
@@ -102,12 +125,18 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
     let longestStepMs = 0;
     for (let more = true; more; ) {
       const stepStart = performance.now();
-      more = writer.fill(cache, chunkEntries, chunkBytes);
+      try {
+        more = writer.fill(cache, chunkEntries, chunkBytes);
+      } catch (error) {
+        if (!(error instanceof WalkOverflowError)) throw error;
+        throw new SnapshotError('ERR_SNAPSHOT_OVERRUN', file, -1, `the cache changed too fast to save exactly (${error.message}); try again`);
+      }
       const block = writer.seal();
       longestStepMs = Math.max(longestStepMs, performance.now() - stepStart);
       if (block !== undefined) {
         await writeAll(handle, block);
         fileBytes += block.length;
+        options.onProgress?.({ records: writer.records, bytes: fileBytes, entries: cache.size, done: !more });
       }
     }
     cache.endWalk();
@@ -123,7 +152,8 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
     if (fsync) await syncDirectory(path.dirname(file));
     return {
       path: file,
-      entries: writer.records,
+      entries: writer.entriesAtInstant,
+      records: writer.records,
       bytes: fileBytes,
       blocks: writer.blocks,
       startedAt,
@@ -140,9 +170,11 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
 
 /**
  * Builds blocks from walk steps in one reusable buffer (grown for an entry
- * larger than the buffer) and keeps the totals the trailer needs.
+ * larger than the buffer) and keeps the totals the trailer needs. It is the
+ * walk's sink: it runs inside walkStep, under the cache lock, and must not call
+ * the cache.
  */
-class BlockWriter {
+class BlockWriter implements WalkSink {
   #buffer: Buffer;
   /** Write position in #buffer; the payload starts at BLOCK_HEAD_BYTES. */
   #end = BLOCK_HEAD_BYTES;
@@ -155,6 +187,9 @@ class BlockWriter {
   #chainCrc = 0;
   /** Running mean record size, to size walk steps to the byte budget. */
   #meanRecordBytes = 128;
+  /** Set by `finish`: the cache's entries and version counter at the snapshot's instant. */
+  entriesAtInstant = 0;
+  #lastVersion = 0;
 
   constructor(chunkBytes: number) {
     this.#buffer = Buffer.allocUnsafe(BLOCK_HEAD_BYTES + chunkBytes + 4096);
@@ -167,7 +202,7 @@ class BlockWriter {
       if (roomBytes <= 0) return true;
       const byBytes = Math.max(1, Math.floor(roomBytes / this.#meanRecordBytes));
       const step = Math.min(MAX_WALK_STEP, maxEntries - this.#blockRecords, byBytes);
-      if (!cache.walkStep(step, this.#visit)) return false;
+      if (!cache.walkStep(step, this)) return false;
     }
     return true;
   }
@@ -187,7 +222,7 @@ class BlockWriter {
     return block;
   }
 
-  totals(): { records: number; blocks: number; payloadBytes: number; maxKeyLength: number; maxValueLength: number; chainCrc: number } {
+  totals(): Omit<TrailerFields, 'finishedAt'> {
     return {
       records: this.records,
       blocks: this.blocks,
@@ -195,32 +230,81 @@ class BlockWriter {
       maxKeyLength: this.#maxKeyLength,
       maxValueLength: this.#maxValueLength,
       chainCrc: this.#chainCrc,
+      entries: this.entriesAtInstant,
+      lastVersion: this.#lastVersion,
     };
   }
 
-  /** The walk visitor: appends one record (runs inside walkStep, so it must not call the cache). */
-  readonly #visit: WalkVisitor = (arena, keyStart, keyLength, valueStart, valueLength, expiresAt, binaryKey, text) => {
-    const expires = expiresAt !== 0;
-    const size = recordBytes(keyLength, valueLength, expires);
-    if (this.#end + size > this.#buffer.length) this.#grow(this.#end + size);
+  /* ---- WalkSink ---- */
+
+  entry(arena: Buffer, e: WalkEntry, update: boolean): void {
+    const flags =
+      (e.expiresAt !== 0 ? E_EXPIRES : 0) |
+      (e.binaryKey ? E_BINARY_KEY : 0) |
+      (e.text ? E_TEXT : 0) |
+      (e.ascii ? E_ASCII : 0) |
+      (e.metaStart >= 0 ? E_META : 0) |
+      (e.visited ? E_VISITED : 0) |
+      (e.version !== 0 ? E_VERSION : 0);
+    const at = this.#reserve(entryRecordBytes(e.keyLength, e.valueLength, flags, e.metaLength));
     const out = this.#buffer;
-    const at = this.#end;
-    out[at + R_FLAGS] = (expires ? RECORD_EXPIRES : 0) | (binaryKey ? RECORD_BINARY_KEY : 0) | (text ? RECORD_TEXT : 0);
-    out.writeUInt16LE(keyLength, at + R_KEY_LENGTH);
-    out.writeUInt32LE(valueLength, at + R_VALUE_LENGTH);
-    let data = at + R_EXPIRES_AT;
-    if (expires) {
-      out.writeDoubleLE(expiresAt, data);
-      data += 8;
+    out[at + R_KIND] = update ? KIND_UPDATE : KIND_ENTRY;
+    out[at + R_FLAGS] = flags;
+    out.writeUInt16LE(e.keyLength, at + R_KEY_LENGTH);
+    out.writeUInt32LE(e.valueLength, at + R_VALUE_LENGTH);
+    let data = at + ENTRY_FIXED_BYTES;
+    if ((flags & E_EXPIRES) !== 0) data = out.writeDoubleLE(e.expiresAt, data);
+    if ((flags & E_VERSION) !== 0) data = out.writeDoubleLE(e.version, data);
+    if ((flags & E_META) !== 0) {
+      out[data] = e.metaLength;
+      arena.copy(out, data + 1, e.metaStart, e.metaStart + e.metaLength);
+      data += 1 + e.metaLength;
     }
-    arena.copy(out, data, keyStart, keyStart + keyLength);
-    arena.copy(out, data + keyLength, valueStart, valueStart + valueLength);
+    arena.copy(out, data, e.keyStart, e.keyStart + e.keyLength);
+    arena.copy(out, data + e.keyLength, e.valueStart, e.valueStart + e.valueLength);
+    this.#measure(e.keyLength, e.valueLength);
+  }
+
+  tombstone(bytes: Buffer, keyStart: number, keyLength: number): void {
+    this.#note(KIND_TOMBSTONE, bytes, keyStart, keyLength);
+  }
+
+  clear(): void {
+    const at = this.#reserve(1);
+    this.#buffer[at + R_KIND] = KIND_CLEAR;
+  }
+
+  finish(arena: Buffer, hand: { keyStart: number; keyLength: number } | undefined, lastVersion: number, items: number): void {
+    if (hand !== undefined) this.#note(KIND_HAND, arena, hand.keyStart, hand.keyLength);
+    this.#lastVersion = lastVersion;
+    this.entriesAtInstant = items;
+  }
+
+  /* ---- private ---- */
+
+  #note(kind: number, bytes: Buffer, keyStart: number, keyLength: number): void {
+    const at = this.#reserve(NOTE_FIXED_BYTES + keyLength);
+    const out = this.#buffer;
+    out[at + R_KIND] = kind;
+    out.writeUInt16LE(keyLength, at + R_NOTE_KEY_LENGTH);
+    bytes.copy(out, at + NOTE_FIXED_BYTES, keyStart, keyStart + keyLength);
+    if (keyLength > this.#maxKeyLength) this.#maxKeyLength = keyLength;
+  }
+
+  /** Makes room for one record of `size` bytes at the end of the block and returns where it starts. */
+  #reserve(size: number): number {
+    if (this.#end + size > this.#buffer.length) this.#grow(this.#end + size);
+    const at = this.#end;
     this.#end = at + size;
     this.#blockRecords++;
     this.records++;
+    return at;
+  }
+
+  #measure(keyLength: number, valueLength: number): void {
     if (keyLength > this.#maxKeyLength) this.#maxKeyLength = keyLength;
     if (valueLength > this.#maxValueLength) this.#maxValueLength = valueLength;
-  };
+  }
 
   #grow(needed: number): void {
     const bigger = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
