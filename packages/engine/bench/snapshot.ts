@@ -176,7 +176,7 @@ async function runSlab(keys: number, dir: string): Promise<Result> {
     stallLoopDelayMaxMs: stall.loopDelayMaxMs,
     stallSaveMs: stall.saveMs,
     opsDuringSave: stall.ops,
-    stallRecords: stallSave.entries,
+    stallRecords: stallSave.records,
   };
 }
 
@@ -363,10 +363,12 @@ function writeReport(out: string, report: string, keys: number): void {
     '- At 5M keys the JSON side fails: the JSON text (about 640 MB) is longer than the longest string V8 can build',
     '  (about 512 MiB), so `JSON.stringify` throws `RangeError: Invalid string length`. The only way around that',
     '  is to write a format of your own.',
-    '- Loading replays every record through `set` (so other options and smaller caches work, see',
-    '  docs/snapshots.md). It is the slower half, and it runs before the server listens.',
+    '- Loading checks the whole file, then rebuilds the cache from the newest record back (docs/snapshots.md):',
+    '  superseded and deleted records take no room, and other options and smaller caches work. It runs before',
+    '  the server listens.',
     '- "Records written" is more than the key count under load: entries that are read or set after the cursor',
-    '  passed them are written again (the loader keeps the last record).',
+    '  passed them are written again, and changes behind the cursor add tombstones and updates, so that the file',
+    '  holds the cache exactly as it was when the save ended.',
     '',
   ].join('\n');
   const previous = args.append && existsSync(out) ? readFileSync(out, 'utf8') : head;
