@@ -59,6 +59,12 @@ export interface SnapshotStatus {
   readonly consecutive_failures: number;
   readonly last_load: SnapshotOperation | null;
   readonly last_save: SnapshotOperation | null;
+  /**
+   * The save running now, or null: records and bytes written so far, and
+   * whether its walk is over (`walk_done`: the instant it captures has passed;
+   * the file is being finished).
+   */
+  readonly save_progress: { readonly records: number; readonly bytes: number; readonly walk_done: boolean } | null;
 }
 
 export interface SnapshotKeeperOptions {
@@ -206,6 +212,7 @@ export class SnapshotKeeper {
   #consecutiveFailures = 0;
   #lastLoad: SnapshotOperation | null = null;
   #lastSave: SnapshotOperation | null = null;
+  #saveProgress: SnapshotStatus['save_progress'] = null;
 
   constructor(options: SnapshotKeeperOptions) {
     this.#cache = options.cache;
@@ -300,6 +307,7 @@ export class SnapshotKeeper {
       consecutive_failures: this.#consecutiveFailures,
       last_load: this.#lastLoad,
       last_save: this.#lastSave,
+      save_progress: this.#saveProgress,
     };
   }
 
@@ -315,9 +323,15 @@ export class SnapshotKeeper {
     const started = performance.now();
     try {
       const progress = progressLog(this.#logger, 'snapshot save progress');
+      this.#saveProgress = { records: 0, bytes: 0, walk_done: false };
       const stats = await saveSnapshot(this.#cache, this.#path, {
-        onProgress: (p) => progress('save', p.records, p.entries, p.entries),
+        onProgress: (p) => {
+          progress('save', p.records, p.entries, p.entries);
+          this.#saveProgress = { records: p.records, bytes: p.bytes, walk_done: p.done };
+          this.#notify();
+        },
       });
+      this.#saveProgress = null;
       this.#lastSave = operation('ok', started, stats.entries, stats.bytes);
       this.#savesOk++;
       this.#consecutiveFailures = 0;
@@ -327,6 +341,7 @@ export class SnapshotKeeper {
       );
       return true;
     } catch (error) {
+      this.#saveProgress = null;
       this.#lastSave = operation('failed', started, 0, 0, describe(error));
       this.#savesFailed++;
       this.#consecutiveFailures++;

@@ -65,9 +65,10 @@ export interface SaveOptions {
   /** fsync the file and its directory (default true; tests of the format may turn it off for speed). */
   fsync?: boolean;
   /**
-   * Called after each block is written, between two steps of the walk, with
+   * Called as each block is sealed, right after the walk step that filled it
+   * and before the block is written (so between two steps of the walk), with
    * the records and bytes so far and the cache's entries now (for progress
-   * reports). `done`: the walk is over, this was its last block.
+   * reports). `done`: the walk is over: the snapshot's instant has passed.
    */
   onProgress?: (progress: { readonly records: number; readonly bytes: number; readonly entries: number; readonly done: boolean }) => void;
 }
@@ -133,11 +134,9 @@ export async function saveSnapshot(cache: SlabLruCache, file: string, options: S
       }
       const block = writer.seal();
       longestStepMs = Math.max(longestStepMs, performance.now() - stepStart);
-      if (block !== undefined) {
-        await writeAll(handle, block);
-        fileBytes += block.length;
-        options.onProgress?.({ records: writer.records, bytes: fileBytes, entries: cache.size, done: !more });
-      }
+      if (block !== undefined) fileBytes += block.length;
+      options.onProgress?.({ records: writer.records, bytes: fileBytes, entries: cache.size, done: !more });
+      if (block !== undefined) await writeAll(handle, block);
     }
     cache.endWalk();
     walking = false;
