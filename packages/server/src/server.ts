@@ -26,7 +26,8 @@ import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
 import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
-import { assertNativeUws } from './uws.js';
+import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
+import { describeUwsBuild, loadedUwsBuild, type UwsBuild } from './uws.js';
 
 export interface CreateServerOptions extends Partial<ServerConfig> {
   /** A pino logger to use instead of a new one at `logLevel`. */
@@ -60,7 +61,7 @@ export interface SlabcacheServer {
 }
 
 /**
- * Checks that the native uWS addon is loaded (throws otherwise), validates
+ * Checks that a native uWS build is loaded (throws otherwise), validates
  * `options` (ConfigError on a bad value, like the CLI), reserves the cache
  * memory and builds the app. Nothing listens until start().
  *
@@ -68,8 +69,7 @@ export interface SlabcacheServer {
  * program asks for worker threads explicitly. The CLI's default is the core count.
  */
 export function createServer(options: CreateServerOptions = {}): SlabcacheServer {
-  // First: the JS fallback would otherwise fail later with a confusing error (or run slowly).
-  const addon = assertNativeUws();
+  const uws = loadedUwsBuild();
   const { logger: givenLogger, onThreadFailure, ...settings } = options;
   const config = configFrom({ threads: 1, ...settings });
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -83,16 +83,17 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       config,
       logger,
       cache,
-      announce: (port) => logger.info(listeningFields(config, port, addon), 'listening'),
+      announce: (port) => logger.info(listeningFields(config, port, uws), 'listening'),
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
       snapshotStatus,
+      uws,
     });
     if (!keeper) return pool;
     // Threads start with the keeper's state (the load comes first); later changes are posted.
     postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
     return withSnapshots(pool, keeper);
   }
-  const http = buildHttpServer({ config, logger, cache, ...(snapshotStatus ? { snapshotStatus } : {}) });
+  const http = buildHttpServer({ config, logger, cache, uws, ...(snapshotStatus ? { snapshotStatus } : {}) });
   const server: SlabcacheServer = {
     config,
     cache,
@@ -102,8 +103,16 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       return http.port;
     },
     async start(): Promise<number> {
+      // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
+      await assertPortFree(config.host, config.port);
       const port = await http.start();
-      logger.info(listeningFields(config, port, addon), 'listening');
+      try {
+        assertNoForeignListeners(config.host, port);
+      } catch (error) {
+        await http.stop();
+        throw error;
+      }
+      logger.info(listeningFields(config, port, uws), 'listening');
       return port;
     },
     stop: () => http.stop(),
@@ -133,10 +142,12 @@ export interface HttpServerParts {
   readonly thread?: MetricsThread;
   /** The snapshot keeper's latest state for /stats. */
   readonly snapshotStatus?: () => SnapshotStatus | null;
+  /** The uWS build this thread runs on, for /stats. */
+  readonly uws: UwsBuild;
 }
 
-export function buildHttpServer({ config, logger, cache, thread, snapshotStatus }: HttpServerParts): HttpServer {
-  const context: RouteContext = { cache, config, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
+export function buildHttpServer({ config, logger, cache, thread, snapshotStatus, uws }: HttpServerParts): HttpServer {
+  const context: RouteContext = { cache, config, uws, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
   const routes = routeTable(context);
   const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
   context.metrics = metrics;
@@ -157,7 +168,7 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus 
         await app.listen(listenPort, config.host);
       } catch (error) {
         // hyper-express rejects with a string when uWS hands back no socket.
-        throw new Error(`cannot listen on ${config.host}:${listenPort}: ${String(error)}`);
+        throw new Error(`cannot listen on ${config.host}:${listenPort} (in use, or not an address of this machine): ${String(error)}`);
       }
       port = app.port;
       return port;
@@ -174,7 +185,7 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus 
 }
 
 /** What the `listening` log line says. */
-function listeningFields(config: ServerConfig, port: number, addon: string): Record<string, unknown> {
+function listeningFields(config: ServerConfig, port: number, uws: UwsBuild): Record<string, unknown> {
   return {
     host: config.host,
     port,
@@ -184,7 +195,9 @@ function listeningFields(config: ServerConfig, port: number, addon: string): Rec
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
     maxPutBodyBytes: putBodyLimit(config),
-    uws: addon,
+    node: process.version,
+    uws: describeUwsBuild(uws),
+    uwsBinary: uws.file,
   };
 }
 
