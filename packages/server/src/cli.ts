@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     process.stderr.write(`slabcache-server: cannot start: ${uws.message}\n`);
     process.exit(1);
   }
-  const { createServer } = await import('./server.js');
+  const { createServer } = await loadServerModule();
   const logger = createLogger(config.logLevel);
   try {
     // Early, before the cache is reserved and a snapshot loaded; start() checks again as it binds.
@@ -92,6 +92,16 @@ async function main(): Promise<void> {
     server.logger.fatal({ err: error }, 'cannot start');
     process.exit(1);
   }
+}
+
+/**
+ * The server module, imported only now. From dist/ this is ESM and `import()`;
+ * from source (tests run this file through tsx's CommonJS hook, like
+ * threads/workerScript.ts) `require` resolves the TypeScript, and keeps one
+ * instance of each module (ConfigError is checked with instanceof).
+ */
+async function loadServerModule(): Promise<typeof import('./server.js')> {
+  return typeof require === 'function' ? (require('./server.js') as typeof import('./server.js')) : import('./server.js');
 }
 
 function exitOnConfigError(error: unknown): never {
