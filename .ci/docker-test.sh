@@ -389,7 +389,7 @@ t="$(now)"
 SECOND_CONTAINER="$(docker run -d --name "slabcache-ci-second-$$" --network host -e HOST=127.0.0.1 -e PORT="$PORT" "$IMAGE")"
 second_exit="$(timeout 15 docker wait "$SECOND_CONTAINER" 2>/dev/null || echo timeout)"
 second_seconds="$(seconds_since "$t")"
-second_reason="$(docker logs "$SECOND_CONTAINER" 2>&1 | grep -o 'already in use[^"]*' | head -n 1 || true)"
+second_reason="$(docker logs "$SECOND_CONTAINER" 2>&1 | grep -o '[0-9.]*:[0-9]* is already in use[^"]*' | head -n 1 || true)"
 docker rm -f "$SECOND_CONTAINER" >/dev/null 2>&1 || true
 SECOND_CONTAINER=
 still_serving="$(http_code "http://127.0.0.1:$PORT/get?key=foo")"
