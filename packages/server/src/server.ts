@@ -20,13 +20,13 @@ import type { Server } from 'hyper-express';
 
 import { buildApp, routeLabels } from './app.js';
 import { ConfigError, configFrom, type ServerConfig } from './config.js';
+import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
 import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
-import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { describeUwsBuild, loadedUwsBuild, type UwsBuild } from './uws.js';
 
 export interface CreateServerOptions extends Partial<ServerConfig> {

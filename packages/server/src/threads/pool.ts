@@ -11,6 +11,9 @@
  * PORT=0 this thread first asks the OS for a free port (and tries again with
  * another if someone takes it in between). `start()` resolves once every
  * thread listens; if one cannot, the others are stopped and start() rejects.
+ * The threads share the port with each other and nobody else: start() refuses
+ * a port something already listens on, and stops if a stranger joined it while
+ * the threads were binding (exclusivePort.ts).
  *
  * Stop (../shared/notes/uws.md, worker_threads): a listening worker is never
  * terminate()d, which would abort the whole process. The main thread posts
@@ -26,13 +29,13 @@ import type { SlabLruCache } from '@slabcache/engine';
 
 import { routeLabels } from '../app.js';
 import type { ServerConfig } from '../config.js';
-import type { Logger } from '../logger.js';
 import { assertNoForeignListeners, assertPortFree } from '../exclusivePort.js';
+import type { Logger } from '../logger.js';
 import { createThreadCounters, ServerMetrics } from '../metrics.js';
 import { routeTable } from '../routes.js';
-import type { UwsBuild } from '../uws.js';
 import type { SlabcacheServer } from '../server.js';
 import type { SnapshotStatus } from '../snapshots.js';
+import type { UwsBuild } from '../uws.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 import { serverThreadScript, type WorkerScript } from './workerScript.js';
 
