@@ -527,7 +527,8 @@ docker volume rm -f "$volume" >/dev/null 2>&1 || true
 # the same base), so its layers are cached from the build above. curl is added
 # for the tests that run the seed's curl commands. Every jest test counts.
 t="$(now)"
-if interruptible timeout 900 docker build --network host --force-rm --target test -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
+if interruptible timeout 900 docker build --network host --force-rm --target test \
+     --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
   mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
   CONTAINER="slabcache-ci-suite-$$"
   interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
