@@ -531,7 +531,7 @@ if interruptible timeout 900 docker build --network host --force-rm --target tes
      --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
   mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
   CONTAINER="slabcache-ci-suite-$$"
-  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
+  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
       apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl >/dev/null \
         && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2)" \
         && pnpm exec jest --selectProjects engine server --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
@@ -539,7 +539,7 @@ if interruptible timeout 900 docker build --network host --force-rm --target tes
   if [ -s "$WORK/jest/jest.json" ]; then
     read -r jp jf js < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests)' "$WORK/jest/jest.json")
     passed=$((passed + jp)); failed=$((failed + jf))
-    info "jest on the image's runtime ($(head -n 1 "$WORK/jest.log")): $jp passed, $jf failed, $js skipped in $(seconds_since "$t") s"
+    info "jest on the image's runtime ($(grep -m 1 '^node v' "$WORK/jest.log")): $jp passed, $jf failed, $js skipped in $(seconds_since "$t") s"
     if [ "$jf" != 0 ]; then
       node -e 'for (const f of require(process.argv[1]).testResults) for (const a of f.assertionResults) if (a.status === "failed") console.log("FAIL  (image) " + a.fullName)' "$WORK/jest/jest.json" >&8
       show_tail "$WORK/jest.log" 60
