@@ -83,7 +83,7 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       config,
       logger,
       cache,
-      announce: (port) => logger.info(listeningFields(config, port, uws), 'listening'),
+      announce: (port) => announceListening(logger, config, port, uws),
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
       snapshotStatus,
       uws,
@@ -112,7 +112,7 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
         await http.stop();
         throw error;
       }
-      logger.info(listeningFields(config, port, uws), 'listening');
+      announceListening(logger, config, port, uws);
       return port;
     },
     stop: () => http.stop(),
@@ -182,6 +182,22 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus,
       closeSockets();
     },
   };
+}
+
+/**
+ * The `listening` log line, after (on uWS 20.30) a warning of what that build
+ * leaves unanswered, so operators of Node 20 on old glibc know why and what fixes it.
+ */
+function announceListening(logger: Logger, config: ServerConfig, port: number, uws: UwsBuild): void {
+  // The warning first: whoever waits for `listening` has then seen it too.
+  if (uws.build === '20.30') {
+    logger.warn(
+      { uws: describeUwsBuild(uws) },
+      'uWS 20.30 closes connections with unknown or lowercase methods and leaves HTTP/1.0 requests unanswered until its ~10 s idle cut; ' +
+        'Node 22 or 24 on glibc >= 2.38 loads uWS 20.57, which answers them (docs/runtimes.md)',
+    );
+  }
+  logger.info(listeningFields(config, port, uws), 'listening');
 }
 
 /** What the `listening` log line says. */

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { SETTINGS } from '../src/index';
 
 import { spawnCli } from './support/cli';
+import { UWS_BUILD } from './support/uws';
 
 const run = promisify(execFile);
 
@@ -68,6 +69,22 @@ it('refuses an unknown UWS_BUILD (exit 1)', async () => {
   const cli = spawnCli([], { UWS_BUILD: '19.0' });
   expect(await cli.exited()).toBe(1);
   expect(cli.stderr()).toContain('UWS_BUILD=19.0 is not a uWebSockets.js build this package has; use one of 20.57, 20.30');
+});
+
+it(`names Node and the uWS build (${UWS_BUILD}) in the listening line, and on 20.30 warns what that build leaves unanswered`, async () => {
+  const cli = spawnCli([]);
+  try {
+    await cli.listening();
+    const listening = cli.logs.find((l) => l['msg'] === 'listening') as Record<string, unknown>;
+    expect(listening['node']).toBe(process.version);
+    expect(String(listening['uws'])).toMatch(new RegExp(`^${UWS_BUILD.replace('.', '\\.')} \\(`));
+    expect(String(listening['uwsBinary'])).toMatch(/uws_linux_x64_\d+\.node$/);
+    const warning = cli.logs.find((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('uWS 20.30 closes connections'));
+    expect(warning !== undefined).toBe(UWS_BUILD === '20.30');
+  } finally {
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited()).toBe(0);
+  }
 });
 
 // curl is part of the documented test setup (README quick start, .ci/run).
