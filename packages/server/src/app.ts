@@ -13,6 +13,13 @@
  * bucket (rateLimit.ts); a request without one is answered 429 with
  * Retry-After before its handler runs (a body it carries is drained, not read).
  *
+ * Then access (auth/): every route, the 405 and 404 answers included, gets
+ * the guard its method and pattern call for (auth/routeAccess.ts: open, read
+ * or write), so a route added to routes.ts needs a token from the moment it
+ * exists. A refused request is answered 401/403/429 before its handler runs.
+ * Open routes, and every route when there are no tokens and no protected
+ * mode, have no guard and cost nothing.
+ *
  * Replies go out with backpressure (backpressure.ts): a client that does not
  * read cannot make the server buffer them.
  *
@@ -23,6 +30,9 @@
 
 import { Server, type Request, type Response } from 'hyper-express';
 
+import type { AccessSettings } from './auth/access.js';
+import { AccessGate, type Guard } from './auth/gate.js';
+import { routeAccess } from './auth/routeAccess.js';
 import { sendWithBackpressure } from './backpressure.js';
 import type { ServerConfig } from './config.js';
 import { toHttpError } from './errors.js';
@@ -31,6 +41,7 @@ import type { RouteLabel, ServerMetrics } from './metrics.js';
 import { clientAddress, RateLimiter } from './rateLimit.js';
 import { errorReply, replyFor, type Reply } from './reply.js';
 import { labelOf, type Handler, type RouteSpec } from './routes.js';
+import type { TlsAppOptions } from './tls.js';
 
 /** The label of requests no route matched (404). */
 export const UNMATCHED: RouteLabel = { route: 'unmatched', method: 'ANY' };
@@ -48,15 +59,17 @@ export interface AppParts {
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
   readonly routes: readonly RouteSpec[];
+  /** Tokens and protected mode (auth/access.ts). */
+  readonly access: AccessSettings;
+  /** Certificate and key for HTTPS ({} = plain HTTP; tls.ts). */
+  readonly tls: TlsAppOptions;
 }
 
-export function buildApp({ config, logger, metrics, routes }: AppParts): Server {
-  const app = new Server({
-    // Signals are handled by cli.ts (graceful stop, then exit); hyper-express's own
-    // handler would only close the listen socket and leave the process running.
-    auto_close: false,
-    max_body_length: Number.MAX_SAFE_INTEGER,
-  });
+export function buildApp({ config, logger, metrics, routes, access, tls }: AppParts): Server {
+  const app = newServer(tls);
+  const gate = new AccessGate(access, config.host, (reason) => metrics.countAuthFailure(reason));
+  const guardOf = (method: RouteSpec['method'] | undefined, pattern: string): Guard | undefined =>
+    gate.guardFor(routeAccess(method, pattern, { metricsNeedToken: access.metricsNeedToken }));
   const labels = routeLabels(routes);
   const indexOf = new Map(labels.map((label, index) => [`${label.method} ${label.route}`, index]));
   const unmatchedIndex = labels.length - 1;
@@ -92,7 +105,7 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
   };
 
   const dispatch =
-    (index: number, handler: Handler) =>
+    (index: number, handler: Handler, guard: Guard | undefined) =>
     (req: Request, res: Response): void => {
       const started = performance.now();
       if (limiter !== undefined) {
@@ -101,6 +114,13 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
         if (!decision.allowed) {
           const wait = String(decision.retryAfterSeconds);
           send(index, req, res, started, errorReply(429, 'rate_limited', `too many requests; retry in ${wait} s`, { 'retry-after': wait }));
+          return;
+        }
+      }
+      if (guard !== undefined) {
+        const refused = guard(req);
+        if (refused !== undefined) {
+          send(index, req, res, started, refused);
           return;
         }
       }
@@ -122,7 +142,7 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     };
 
   routes.forEach((spec, index) => {
-    app[spec.method](spec.pattern, dispatch(index, spec.handler));
+    app[spec.method](spec.pattern, dispatch(index, spec.handler, guardOf(spec.method, spec.pattern)));
   });
 
   // uWS prefers a method-specific route over `any` on the same pattern, so these only see other methods.
@@ -140,12 +160,12 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
           ? `methods are case-sensitive: send ${method} in upper case (${pattern} allows ${allow})`
           : `${method} is not allowed on ${pattern}; use ${allow}`;
         return errorReply(405, 'method_not_allowed', message, { allow });
-      }),
+      }, guardOf(undefined, pattern)),
     );
   }
 
   app.set_not_found_handler(
-    dispatch(unmatchedIndex, (req) => errorReply(404, 'route_not_found', `no route for ${req.method} ${req.path}`)),
+    dispatch(unmatchedIndex, (req) => errorReply(404, 'route_not_found', `no route for ${req.method} ${req.path}`), guardOf(undefined, UNMATCHED.route)),
   );
   app.set_error_handler((req, res, error) => {
     const pattern = (req as unknown as { route?: { pattern?: string } }).route?.pattern ?? '';
@@ -153,6 +173,29 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
     fail(index, req, res, performance.now(), error);
   });
   return app;
+}
+
+/**
+ * The hyper-express server: uWS's SSLApp with TLS options, else its App. A
+ * failure is reported without the options: hyper-express's own message lists
+ * them all, the key's passphrase included.
+ */
+function newServer(tls: TlsAppOptions): Server {
+  try {
+    return new Server({
+      ...tls,
+      // Signals are handled by cli.ts (graceful stop, then exit); hyper-express's own
+      // handler would only close the listen socket and leave the process running.
+      auto_close: false,
+      max_body_length: Number.MAX_SAFE_INTEGER,
+    });
+  } catch {
+    throw new Error(
+      tls.cert_file_name === undefined
+        ? 'uWebSockets.js could not create its app'
+        : `uWebSockets.js refused the TLS certificate ${tls.cert_file_name} or key ${tls.key_file_name ?? ''} (is the key in a format BoringSSL reads?)`,
+    );
+  }
 }
 
 function distinctPatterns(specs: readonly RouteSpec[]): string[] {

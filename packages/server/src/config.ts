@@ -12,6 +12,8 @@
 
 import { availableParallelism } from 'node:os';
 
+import { parseTokens } from './auth/tokens.js';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
@@ -46,6 +48,29 @@ export interface ServerConfig {
   readonly snapshotPath: string;
   /** Also save the snapshot every this many seconds; 0 = only on shutdown. */
   readonly snapshotIntervalSeconds: number;
+  /**
+   * Read-write bearer tokens, separated by commas or whitespace; '' = none
+   * (auth/access.ts, docs/security.md). Secret: never logged or echoed.
+   */
+  readonly authToken: string;
+  /** A file of read-write tokens, one or more per line, `#` lines ignored; '' = none. */
+  readonly authTokenFile: string;
+  /** Read-only bearer tokens (GET, HEAD and /mget), as authToken. Secret. */
+  readonly authReadToken: string;
+  /** A file of read-only tokens, as authTokenFile. */
+  readonly authReadTokenFile: string;
+  /** With tokens set, /metrics needs one too; false leaves it open (a scraper without a token). */
+  readonly authMetrics: boolean;
+  /** Failed authentications allowed per client address per minute, as a burst; over it, 429 (0 = no limit). */
+  readonly authFailureLimit: number;
+  /** Without tokens, on a non-loopback HOST, answer only loopback clients (Redis's protected mode). */
+  readonly protectedMode: boolean;
+  /** TLS certificate chain (PEM file); with tlsKey the server speaks HTTPS only (tls.ts). */
+  readonly tlsCert: string;
+  /** TLS private key (PEM file). */
+  readonly tlsKey: string;
+  /** Passphrase of an encrypted tlsKey. Secret. */
+  readonly tlsKeyPassphrase: string;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +85,8 @@ interface Setting<K extends keyof ServerConfig> {
   readonly flag: string;
   readonly defaultValue: ServerConfig[K];
   readonly help: string;
+  /** A secret (a token, a passphrase): an error about it never shows its value. */
+  readonly secret?: true;
   /** Turns the raw text into a value; throws ConfigError with a message naming what is allowed. */
   readonly parse: (raw: string) => ServerConfig[K];
 }
@@ -86,6 +113,22 @@ function logLevel(raw: string): LogLevel {
   const text = raw.trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}`);
   return text as LogLevel;
+}
+
+/** Bearer tokens (auth/tokens.ts): checked here, so a malformed one stops the server at startup. */
+function tokens(setting: string): (raw: string) => string {
+  return (raw) => {
+    try {
+      return parseTokens(raw, setting).join(',');
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  };
+}
+
+/** A file path, or '' for none. */
+function filePath(raw: string): string {
+  return raw.trim();
 }
 
 function host(raw: string): string {
@@ -117,6 +160,16 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'trustProxy', env: 'TRUST_PROXY', flag: '--trust-proxy', defaultValue: false, parse: boolean, help: 'rate-limit by the last X-Forwarded-For address (set only behind your own proxy)' },
   { key: 'snapshotPath', env: 'SNAPSHOT_PATH', flag: '--snapshot', defaultValue: '', parse: (raw) => raw.trim(), help: 'snapshot file: loaded at startup if present, saved on graceful shutdown (see docs/snapshots.md; empty = off)' },
   { key: 'snapshotIntervalSeconds', env: 'SNAPSHOT_INTERVAL', flag: '--snapshot-interval', defaultValue: 0, parse: integer(0, 604_800), help: 'also save the snapshot every N seconds (0 = only on shutdown)' },
+  { key: 'authToken', env: 'AUTH_TOKEN', flag: '--auth-token', defaultValue: '', parse: tokens('AUTH_TOKEN'), secret: true, help: 'read-write bearer tokens, comma-separated: every route but /health and /dashboard then needs "Authorization: Bearer <token>" (docs/security.md; a flag is visible in ps: prefer the variable or a file)' },
+  { key: 'authTokenFile', env: 'AUTH_TOKEN_FILE', flag: '--auth-token-file', defaultValue: '', parse: filePath, help: 'file of read-write bearer tokens, one or more per line, # comments' },
+  { key: 'authReadToken', env: 'AUTH_READ_TOKEN', flag: '--auth-read-token', defaultValue: '', parse: tokens('AUTH_READ_TOKEN'), secret: true, help: 'read-only bearer tokens, comma-separated: GET, HEAD, /mget, /stats, /metrics' },
+  { key: 'authReadTokenFile', env: 'AUTH_READ_TOKEN_FILE', flag: '--auth-read-token-file', defaultValue: '', parse: filePath, help: 'file of read-only bearer tokens, as AUTH_TOKEN_FILE' },
+  { key: 'authMetrics', env: 'AUTH_METRICS', flag: '--auth-metrics', defaultValue: true, parse: boolean, help: '/metrics needs a token like the data routes (false: open to any scraper, and to non-loopback clients in protected mode)' },
+  { key: 'authFailureLimit', env: 'AUTH_FAILURE_LIMIT', flag: '--auth-failure-limit', defaultValue: 30, parse: integer(0, 1_000_000), help: 'failed authentications allowed per client address per minute; past it every request from there gets 429 (0 = no limit)' },
+  { key: 'protectedMode', env: 'PROTECTED_MODE', flag: '--protected-mode', defaultValue: true, parse: boolean, help: 'with no token and a HOST other than loopback, answer only clients on this machine (403 for others); no = answer everyone' },
+  { key: 'tlsCert', env: 'TLS_CERT', flag: '--tls-cert', defaultValue: '', parse: filePath, help: 'TLS certificate chain (PEM): with TLS_KEY the port speaks HTTPS only (docs/security.md#tls)' },
+  { key: 'tlsKey', env: 'TLS_KEY', flag: '--tls-key', defaultValue: '', parse: filePath, help: 'TLS private key (PEM)' },
+  { key: 'tlsKeyPassphrase', env: 'TLS_KEY_PASSPHRASE', flag: '--tls-key-passphrase', defaultValue: '', parse: (raw) => raw, secret: true, help: 'passphrase of an encrypted TLS_KEY' },
   { key: 'threads', env: 'THREADS', flag: '--threads', defaultValue: availableParallelism(), parse: integer(1, MAX_THREADS), help: 'HTTP server threads on the one port, sharing one cache (default: the number of cores; 1 = no worker threads)' },
 ];
 
@@ -151,7 +204,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     if (!setting) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (try --help)`);
     if (eq !== -1) {
       fromFlags.set(setting.env, arg.slice(eq + 1));
-    } else if ((setting.key === 'logRequests' || setting.key === 'trustProxy') && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) {
+    } else if (typeof setting.defaultValue === 'boolean' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) {
       fromFlags.set(setting.env, 'true');
     } else {
       const value = argv[++i];
@@ -177,10 +230,15 @@ export function resolveConfig(fromFlags: ReadonlyMap<string, string>, env: NodeJ
       out[setting.key] = setting.parse(raw);
     } catch (error) {
       const why = error instanceof ConfigError ? error.message : String(error);
-      throw new ConfigError(`invalid ${source}=${JSON.stringify(raw)}: ${why}`);
+      throw new ConfigError(`invalid ${shown(source, raw, setting)}: ${why}`);
     }
   }
   return Object.freeze(checkCombination(out as unknown as ServerConfig));
+}
+
+/** `NAME="value"` for an error message, or `NAME (value not shown)` for a secret. */
+function shown(name: string, value: unknown, setting: AnySetting): string {
+  return setting.secret ? `${name} (value not shown)` : `${name}=${JSON.stringify(value)}`;
 }
 
 /**
@@ -190,6 +248,12 @@ export function resolveConfig(fromFlags: ReadonlyMap<string, string>, env: NodeJ
 function checkCombination(config: ServerConfig): ServerConfig {
   if (config.rateBurst > 0 && config.rateLimit === 0) {
     throw new ConfigError('RATE_BURST is set but RATE_LIMIT is 0 (off): set RATE_LIMIT to enable rate limiting');
+  }
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) {
+    throw new ConfigError(`${config.tlsCert === '' ? 'TLS_KEY' : 'TLS_CERT'} is set without ${config.tlsCert === '' ? 'TLS_CERT' : 'TLS_KEY'}: HTTPS needs both`);
+  }
+  if (config.tlsKeyPassphrase !== '' && config.tlsKey === '') {
+    throw new ConfigError('TLS_KEY_PASSPHRASE is set without TLS_KEY: it would be ignored');
   }
   return config;
 }
@@ -207,7 +271,7 @@ export function configFrom(partial: Partial<ServerConfig> = {}): ServerConfig {
       out[setting.key] = setting.parse(String(value));
     } catch (error) {
       const why = error instanceof ConfigError ? error.message : String(error);
-      throw new ConfigError(`invalid option ${setting.key}=${JSON.stringify(value)}: ${why}`);
+      throw new ConfigError(`invalid option ${shown(setting.key, value, setting)}: ${why}`);
     }
   }
   return Object.freeze(checkCombination(out as unknown as ServerConfig));

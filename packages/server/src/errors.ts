@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'rate_limited'
+  | 'unauthorized'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'protected_mode'
   | 'cache_locked'
   | 'internal_error';
 

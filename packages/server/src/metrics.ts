@@ -11,15 +11,17 @@
  * scrape reports all of them: requests with a `thread` label, latency summed
  * over threads.
  *
- * Row layout, per route r (R routes):
+ * Row layout, per route r (R routes), then per auth failure reason a:
  *   [r * STATUS_SLOTS + s]                      requests answered with status slot s
  *   [LATENCY_BASE + r * LATENCY_SLOTS + b]      requests whose latency fell in bucket b (last: +Inf)
  *   [SUM_BASE + r]                              sum of latencies, seconds
+ *   [AUTH_BASE + a]                             requests refused for reason AUTH_FAILURE_REASONS[a]
  */
 
 import type { CacheStats, SlabLruCache } from '@slabcache/engine';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
+import { AUTH_FAILURE_REASONS, type AuthFailureReason } from './auth/gate.js';
 import { histogramQuantile } from './histogram.js';
 import { ThreadCounters } from './threadCounters.js';
 
@@ -30,7 +32,7 @@ export interface RouteLabel {
 }
 
 /** Statuses the server answers with; anything else is counted under "other". */
-const STATUSES = [200, 204, 400, 404, 405, 413, 429, 500, 503] as const;
+const STATUSES = [200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 503] as const;
 const OTHER_STATUS = STATUSES.length;
 const STATUS_SLOTS = STATUSES.length + 1;
 const STATUS_SLOT = new Uint8Array(600).fill(OTHER_STATUS);
@@ -45,8 +47,10 @@ const LATENCY_BOUNDS_MS = LATENCY_BUCKETS.map((seconds) => Math.round(seconds * 
 
 /** Cells one thread's row needs for `routeCount` routes (see the layout above). */
 export function metricCellsFor(routeCount: number): number {
-  return routeCount * (STATUS_SLOTS + LATENCY_SLOTS + 1);
+  return routeCount * (STATUS_SLOTS + LATENCY_SLOTS + 1) + AUTH_FAILURE_REASONS.length;
 }
+
+const AUTH_REASON_SLOT = new Map<AuthFailureReason, number>(AUTH_FAILURE_REASONS.map((reason, slot) => [reason, slot]));
 
 /** Counters for `threads` server threads serving `routes`: create once, in the main thread. */
 export function createThreadCounters(routes: readonly RouteLabel[], threads: number): ThreadCounters {
@@ -104,6 +108,7 @@ export class ServerMetrics {
   readonly #row: Float64Array;
   readonly #latencyBase: number;
   readonly #sumBase: number;
+  readonly #authBase: number;
   /** The engine stats of the latest scrape: every collect() of one scrape reads the same snapshot. */
   #stats: CacheStats | undefined;
 
@@ -120,6 +125,7 @@ export class ServerMetrics {
     this.#row = this.#counters.row(thread?.thread ?? 0);
     this.#latencyBase = routes.length * STATUS_SLOTS;
     this.#sumBase = this.#latencyBase + routes.length * LATENCY_SLOTS;
+    this.#authBase = this.#sumBase + routes.length;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
@@ -146,6 +152,21 @@ export class ServerMetrics {
       },
     });
     this.registry.registerMetric(this.#latencyHistogram());
+    const authBase = this.#authBase;
+    new Counter({
+      name: 'slabcache_auth_failures_total',
+      help: 'Requests refused for access (all threads): missing_token and invalid_token (401), read_only_token (403), locked_out (429 after AUTH_FAILURE_LIMIT failures), protected_mode (403)',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        this.reset();
+        AUTH_FAILURE_REASONS.forEach((reason, a) => {
+          let count = 0;
+          for (let t = 0; t < counters.threads; t++) count += counters.row(t)[authBase + a] as number;
+          this.inc({ reason }, count);
+        });
+      },
+    });
 
     const stat = (read: (s: CacheStats) => number) => (): number => (this.#stats ? read(this.#stats) : 0);
     this.#engineCounter('slabcache_get_hits_total', 'Cache lookups that found a live entry', stat((s) => s.get_hits));
@@ -186,6 +207,12 @@ export class ServerMetrics {
     row[latencyCell] = (row[latencyCell] as number) + 1;
     const sumCell = this.#sumBase + routeIndex;
     row[sumCell] = (row[sumCell] as number) + seconds;
+  }
+
+  /** Counts one request refused by the access gate (auth/gate.ts). */
+  countAuthFailure(reason: AuthFailureReason): void {
+    const cell = this.#authBase + (AUTH_REASON_SLOT.get(reason) as number);
+    this.#row[cell] = (this.#row[cell] as number) + 1;
   }
 
   /** Requests answered by each server thread (all threads share the counters). */

@@ -70,9 +70,31 @@ export class RateLimiter {
 
   /** Takes one token from `client`'s bucket, or says how long to wait for one. */
   take(client: string): RateDecision {
+    const bucket = this.#refilled(client, true) as Bucket;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return ALLOWED;
+    }
+    return this.#refusal(bucket);
+  }
+
+  /**
+   * What `take` would decide, without taking a token: for limits that charge
+   * only some requests (failed authentications, auth/gate.ts) but refuse every
+   * request once the bucket is empty. A client without a bucket is allowed and
+   * gets none.
+   */
+  check(client: string): RateDecision {
+    const bucket = this.#refilled(client, false);
+    return bucket === undefined || bucket.tokens >= 1 ? ALLOWED : this.#refusal(bucket);
+  }
+
+  /** `client`'s bucket brought up to date and moved to the most recently seen end; created if `create`. */
+  #refilled(client: string, create: boolean): Bucket | undefined {
     const now = this.#now();
     let bucket = this.#buckets.get(client);
     if (bucket === undefined) {
+      if (!create) return undefined;
       if (this.#buckets.size >= this.maxClients) this.#evictLeastRecentlySeen();
       bucket = { tokens: this.burst, updatedAt: now };
     } else {
@@ -82,10 +104,10 @@ export class RateLimiter {
       bucket.updatedAt = now;
     }
     this.#buckets.set(client, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return ALLOWED;
-    }
+    return bucket;
+  }
+
+  #refusal(bucket: Bucket): RateDecision {
     // Whole seconds (Retry-After has no fractions), at least 1.
     const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
     return { allowed: false, retryAfterSeconds };

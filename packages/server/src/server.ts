@@ -19,6 +19,8 @@ import { SlabLruCache } from '@slabcache/engine';
 import type { Server } from 'hyper-express';
 
 import { buildApp, routeLabels } from './app.js';
+import { resolveAccess, type AccessSettings } from './auth/access.js';
+import { isLoopbackHost } from './auth/loopback.js';
 import { ConfigError, configFrom, type ServerConfig } from './config.js';
 import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { createLogger, type Logger } from './logger.js';
@@ -28,6 +30,7 @@ import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
 import { registerSnapshotMetrics } from './snapshotMetrics.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
+import { checkTls, tlsAppOptions, type TlsSummary } from './tls.js';
 import { describeUwsBuild, loadedUwsBuild, type UwsBuild } from './uws.js';
 
 export interface CreateServerOptions extends Partial<ServerConfig> {
@@ -74,6 +77,9 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
   const { logger: givenLogger, onThreadFailure, ...settings } = options;
   const config = configFrom({ threads: 1, ...settings });
   const logger = givenLogger ?? createLogger(config.logLevel);
+  // Token files are read and the certificate checked once, here (ConfigError if they cannot work).
+  const access = resolveAccess(config);
+  const tls = checkTls(config);
   const cache = createCache(config);
   // Checks SNAPSHOT_PATH now (a ConfigError if it cannot work); the keeper lives in this thread.
   let postStatus: (status: SnapshotStatus) => void = () => undefined;
@@ -84,7 +90,8 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       config,
       logger,
       cache,
-      announce: (port) => announceListening(logger, config, port, uws),
+      announce: (port) => announceListening(logger, config, port, uws, access, tls),
+      access,
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
       snapshotStatus,
       uws,
@@ -94,7 +101,7 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
     postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
     return withSnapshots(pool, keeper);
   }
-  const http = buildHttpServer({ config, logger, cache, uws, ...(snapshotStatus ? { snapshotStatus } : {}) });
+  const http = buildHttpServer({ config, logger, cache, uws, access, ...(snapshotStatus ? { snapshotStatus } : {}) });
   const server: SlabcacheServer = {
     config,
     cache,
@@ -113,7 +120,7 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
         await http.stop();
         throw error;
       }
-      announceListening(logger, config, port, uws);
+      announceListening(logger, config, port, uws, access, tls);
       return port;
     },
     stop: () => http.stop(),
@@ -145,15 +152,17 @@ export interface HttpServerParts {
   readonly snapshotStatus?: () => SnapshotStatus | null;
   /** The uWS build this thread runs on, for /stats. */
   readonly uws: UwsBuild;
+  /** Tokens and protected mode, resolved once by createServer (auth/access.ts). */
+  readonly access: AccessSettings;
 }
 
-export function buildHttpServer({ config, logger, cache, thread, snapshotStatus, uws }: HttpServerParts): HttpServer {
+export function buildHttpServer({ config, logger, cache, thread, snapshotStatus, uws, access }: HttpServerParts): HttpServer {
   const context: RouteContext = { cache, config, uws, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
   const routes = routeTable(context);
   const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
   if (snapshotStatus && config.snapshotPath !== '') registerSnapshotMetrics(metrics.registry, snapshotStatus);
   context.metrics = metrics;
-  const app = buildApp({ config, logger, metrics, routes });
+  const app = buildApp({ config, logger, metrics, routes, access, tls: tlsAppOptions(config) });
   const closeSockets = socketCloser(app, logger);
 
   let port: number | undefined;
@@ -187,11 +196,14 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus,
 }
 
 /**
- * The `listening` log line, after (on uWS 20.30) a warning of what that build
- * leaves unanswered, so operators of Node 20 on old glibc know why and what fixes it.
+ * The `listening` log line, after the warnings an operator must see: on uWS
+ * 20.30 what that build leaves unanswered; in protected mode that other
+ * machines are refused and how to serve them; without any protection on a
+ * non-loopback address, that everyone is served; short tokens; an expired
+ * certificate. No line names a token or the passphrase.
  */
-function announceListening(logger: Logger, config: ServerConfig, port: number, uws: UwsBuild): void {
-  // The warning first: whoever waits for `listening` has then seen it too.
+function announceListening(logger: Logger, config: ServerConfig, port: number, uws: UwsBuild, access: AccessSettings, tls: TlsSummary | undefined): void {
+  // The warnings first: whoever waits for `listening` has then seen them too.
   if (uws.build === '20.30') {
     logger.warn(
       { uws: describeUwsBuild(uws) },
@@ -199,11 +211,45 @@ function announceListening(logger: Logger, config: ServerConfig, port: number, u
         'Node 22 or 24 on glibc >= 2.38 loads uWS 20.57, which answers them (docs/runtimes.md)',
     );
   }
-  logger.info(listeningFields(config, port, uws), 'listening');
+  for (const warning of accessWarnings(config, access)) logger.warn(warning);
+  if (tls?.expired) logger.warn({ cert: tls.cert, validTo: tls.validTo }, 'the TLS certificate has expired: clients that check it will refuse to connect');
+  logger.info(listeningFields(config, port, uws, access, tls), 'listening');
+}
+
+/** Shortest token that does not draw a warning: 128 bits of hex. */
+const SHORT_TOKEN = 32;
+
+function accessWarnings(config: ServerConfig, access: AccessSettings): string[] {
+  const warnings: string[] = [];
+  if (access.protectedMode) {
+    warnings.push(
+      `protected mode: no AUTH_TOKEN is set and HOST=${config.host} is not loopback, so only clients on this machine are answered ` +
+        '(others get 403 protected_mode; /health and /dashboard stay open). To serve other machines, set AUTH_TOKEN to a secret ' +
+        '(e.g. `openssl rand -hex 32`; with Docker: docker run -e AUTH_TOKEN=...) and send "Authorization: Bearer <token>"; ' +
+        'or set PROTECTED_MODE=no on a network you trust (docs/security.md)',
+    );
+  } else if (access.tokens.length === 0 && !isLoopbackHost(config.host)) {
+    warnings.push(`PROTECTED_MODE=no and no AUTH_TOKEN: every client that reaches ${config.host}:${config.port} can read, write and delete every key`);
+  }
+  const short = access.tokens.filter(({ token }) => token.length < SHORT_TOKEN).length;
+  if (short > 0) {
+    warnings.push(`${short} of ${access.tokens.length} tokens are shorter than ${SHORT_TOKEN} characters: use long random tokens (\`openssl rand -hex 32\`)`);
+  }
+  return warnings;
+}
+
+/** How the `listening` line describes access: never a token. */
+function describeAccess(access: AccessSettings): string {
+  if (access.tokens.length > 0) {
+    const readOnly = access.tokens.filter((t) => t.access === 'read-only').length;
+    const metrics = access.metricsNeedToken ? '' : '; /metrics open';
+    return `bearer tokens (${access.tokens.length - readOnly} read-write, ${readOnly} read-only${metrics})`;
+  }
+  return access.protectedMode ? 'protected mode (loopback clients only)' : 'open (no token)';
 }
 
 /** What the `listening` log line says. */
-function listeningFields(config: ServerConfig, port: number, uws: UwsBuild): Record<string, unknown> {
+function listeningFields(config: ServerConfig, port: number, uws: UwsBuild, access: AccessSettings, tls: TlsSummary | undefined): Record<string, unknown> {
   return {
     host: config.host,
     port,
@@ -216,6 +262,8 @@ function listeningFields(config: ServerConfig, port: number, uws: UwsBuild): Rec
     node: process.version,
     uws: describeUwsBuild(uws),
     uwsBinary: uws.file,
+    access: describeAccess(access),
+    tls: tls === undefined ? false : { cert: tls.cert, subject: tls.subject, subjectAltName: tls.subjectAltName, validTo: tls.validTo, fingerprint256: tls.fingerprint256 },
   };
 }
 

@@ -13,6 +13,7 @@
 
 import type { CacheHandle } from '@slabcache/engine';
 
+import type { AccessSettings } from '../auth/access.js';
 import type { ServerConfig } from '../config.js';
 import type { SnapshotStatus } from '../snapshots.js';
 import type { ThreadCountersHandle } from '../threadCounters.js';
@@ -27,6 +28,8 @@ export interface ServerThreadData {
   readonly counters: ThreadCountersHandle;
   /** The snapshot keeper's state when the thread was started (later changes are posted). */
   readonly snapshotStatus: SnapshotStatus | null;
+  /** The tokens and protected mode the main thread resolved: every thread accepts the same. */
+  readonly access: AccessSettings;
 }
 
 export type WorkerMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'start-failed'; readonly message: string };

@@ -28,6 +28,7 @@ import { Worker } from 'node:worker_threads';
 import type { SlabLruCache } from '@slabcache/engine';
 
 import { routeLabels } from '../app.js';
+import type { AccessSettings } from '../auth/access.js';
 import type { ServerConfig } from '../config.js';
 import { assertNoForeignListeners, assertPortFree } from '../exclusivePort.js';
 import type { Logger } from '../logger.js';
@@ -68,6 +69,8 @@ export interface ThreadPoolParts {
   readonly snapshotStatus?: (() => SnapshotStatus | null) | undefined;
   /** The uWS build the main thread loaded (each thread loads its own; only for the route table here). */
   readonly uws: UwsBuild;
+  /** Tokens and protected mode, handed to every thread (auth/access.ts). */
+  readonly access: AccessSettings;
 }
 
 /** One server thread as the main thread sees it. */
@@ -87,7 +90,7 @@ export interface ThreadPool extends SlabcacheServer {
   postToThreads(message: MainMessage): void;
 }
 
-export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus, uws }: ThreadPoolParts): ThreadPool {
+export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus, uws, access }: ThreadPoolParts): ThreadPool {
   // The route table is the same in every thread; the main thread needs it only to size the counters.
   const labels = routeLabels(routeTable({ cache, config, uws, startedAt: Date.now() }));
   const counters = createThreadCounters(labels, config.threads);
@@ -108,6 +111,7 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
       cache: cacheHandle,
       counters: counters.handle,
       snapshotStatus: snapshotStatus?.() ?? null,
+      access,
     };
     const worker = new Worker(filename, { eval: evalCode, workerData: data });
     let onListening: (port: number) => void = () => undefined;

@@ -52,6 +52,7 @@ async function run(): Promise<void> {
       cache: SlabLruCache.attach(data.cache),
       thread: { counters: ThreadCounters.attach(data.counters), thread: data.thread },
       snapshotStatus: () => snapshotStatus,
+      access: data.access,
     });
     const server = http;
     const die = (error: unknown): void => {
