@@ -19,8 +19,13 @@ export interface CliProcess {
   exited(): Promise<number | string>;
 }
 
-export function spawnCli(args: readonly string[] = [], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [BOOT, ...args], {
+/**
+ * `wrapper` runs the CLI through another command that execs it, e.g.
+ * `['ip', 'netns', 'exec', 'ns1']`: the child's PID is then still the server's.
+ */
+export function spawnCli(args: readonly string[] = [], env: Record<string, string> = {}, wrapper: readonly string[] = []): CliProcess {
+  const [command, ...commandArgs] = [...wrapper, process.execPath, BOOT, ...args] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     // THREADS=1 unless a test asks for more: the CLI's default (one server thread per core) is tested in threads*.test.ts.
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', THREADS: '1', MAX_KEYS: '10000', MAX_BYTES: String(64 * 1024 * 1024), ...env },
     stdio: 'pipe',

@@ -1,10 +1,12 @@
 /**
- * A small real HTTP client for the tests (node:http), returning status,
- * headers and the body as bytes. Pass an `agent` to reuse one keep-alive
- * connection across requests; `socketOf` tells which socket carried a reply.
+ * A small real HTTP client for the tests (node:http, or node:https for an
+ * https:// base), returning status, headers and the body as bytes. Pass an
+ * `agent` to reuse one keep-alive connection across requests; `socketOf`
+ * tells which socket carried a reply.
  */
 
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 
 export interface HttpResult {
@@ -23,6 +25,8 @@ export interface RequestOptions {
   readonly agent?: http.Agent;
   /** Send the body with Transfer-Encoding: chunked, in pieces of this many bytes. */
   readonly chunkSize?: number;
+  /** https: the certificate(s) to trust (the server's own, when self-signed). */
+  readonly ca?: string | Buffer;
 }
 
 export function request(base: string, method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
@@ -32,8 +36,10 @@ export function request(base: string, method: string, path: string, options: Req
     const body = options.body === undefined ? undefined : Buffer.from(options.body);
     if (body !== undefined && options.chunkSize === undefined) headers['content-length'] = String(body.byteLength);
     if (options.chunkSize !== undefined) headers['transfer-encoding'] = 'chunked';
-    const req = http.request(
-      { host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers, agent: options.agent ?? false },
+    const client = url.protocol === 'https:' ? https : http;
+    const tls = options.ca === undefined ? {} : { ca: options.ca };
+    const req = client.request(
+      { host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers, agent: options.agent ?? false, ...tls },
       (res) => {
         const socket = res.socket; // read now: a keep-alive agent takes it back after 'end'
         const chunks: Buffer[] = [];
