@@ -11,6 +11,7 @@
  * files, and refused settings that never echo a token.
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { configFrom } from '../src/config';
 import { routeTable } from '../src/routes';
 import type { UwsBuild } from '../src/uws';
 
+import { spawnCli } from './support/cli';
 import { errorOf, request, type HttpResult } from './support/http';
 import { startTestServer, TEST_LIMITS, type TestServer } from './support/server';
 
@@ -467,4 +469,31 @@ describe('THREADS=2 with tokens', () => {
 
 it('an embedding program gets the same checks: createServer refuses a token it cannot use', async () => {
   await expect(startTestServer({ ...TEST_LIMITS, authToken: 'bad token"' })).rejects.toThrow(/invalid option authToken \(value not shown\)/);
+});
+
+describe('tokens never appear in logs', () => {
+  it('the CLI at LOG_LEVEL=trace with LOG_REQUESTS, THREADS=2, right and wrong tokens, then a refused setting', async () => {
+    const writer = randomBytes(24).toString('hex');
+    const reader = randomBytes(24).toString('base64url');
+    const guess = `guess-${randomBytes(12).toString('hex')}`;
+    const cli = spawnCli([], { AUTH_TOKEN: writer, AUTH_READ_TOKEN: reader, LOG_LEVEL: 'trace', LOG_REQUESTS: 'true', THREADS: '2' });
+    const port = await cli.listening();
+    const base = `http://127.0.0.1:${port}`;
+    expect((await request(base, 'POST', '/put', { body: '{"key":"k","value":"v"}', headers: bearer(writer) })).status).toBe(200);
+    expect((await request(base, 'GET', '/get?key=k', { headers: bearer(reader) })).status).toBe(200);
+    expect((await request(base, 'DELETE', '/kv/k', { headers: bearer(reader) })).status).toBe(403);
+    expect((await request(base, 'GET', '/get?key=k', { headers: bearer(guess) })).status).toBe(401);
+    expect((await request(base, 'GET', '/get?key=k', { headers: { authorization: `Basic ${guess}` } })).status).toBe(401);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited()).toBe(0);
+    const output = JSON.stringify(cli.logs) + cli.stderr();
+    expect(cli.logs.filter((l) => l['msg'] === 'request').length).toBeGreaterThanOrEqual(5); // the requests were logged...
+    expect(String((cli.logs.find((l) => l['msg'] === 'listening') as Record<string, unknown>)['access'])).toBe('bearer tokens (1 read-write, 1 read-only)');
+    for (const secret of [writer, reader, guess]) expect(output).not.toContain(secret); // ...without any token
+
+    const refused = spawnCli([], { AUTH_TOKEN: `${writer},${reader}"` });
+    expect(await refused.exited()).toBe(2);
+    expect(refused.stderr()).toMatch(/invalid AUTH_TOKEN \(value not shown\): token 2 of AUTH_TOKEN has a character/);
+    expect(refused.stderr() + JSON.stringify(refused.logs)).not.toMatch(new RegExp(`${writer}|${reader}`));
+  }, 60_000);
 });

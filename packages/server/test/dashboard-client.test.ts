@@ -17,6 +17,7 @@ interface Lib {
   format: Record<'integer' | 'bytes' | 'rate' | 'percent' | 'ms' | 'duration', (n: number | null) => string>;
   niceMax(max: number): number;
   parseFragment(hash: string): { token: string | null; interval: number | null };
+  refusal(status: number, text: string): string;
 }
 
 interface Derived {
@@ -149,4 +150,13 @@ it('reads the token and the polling interval from the URL fragment', () => {
   expect(lib.parseFragment('#token=&interval=x')).toEqual({ token: null, interval: null });
   expect(lib.parseFragment('#token=%E0%A4%A')).toEqual({ token: null, interval: null }); // a bad escape is ignored
   expect(lib.parseFragment('')).toEqual({ token: null, interval: null });
+});
+
+describe('refusal (what the page says when /stats fails)', () => {
+  it("shows the server's own message when the reply has the JSON error shape", () => {
+    const body = '{"error":{"code":"protected_mode","message":"protected mode: this server has no AUTH_TOKEN"}}';
+    expect(lib.refusal(403, body)).toBe('/stats answered 403: protected mode: this server has no AUTH_TOKEN');
+    expect(lib.refusal(502, '<html>Bad Gateway</html>')).toBe('/stats answered 502');
+    expect(lib.refusal(500, '{"unexpected":true}')).toBe('/stats answered 500');
+  });
 });

@@ -195,8 +195,22 @@ var SlabcacheDashboardLib = (function () {
     return out;
   }
 
+  /**
+   * What to say when /stats answers an error: the status, and the message of the
+   * server's JSON error shape when there is one (403 protected mode, 429, ...).
+   */
+  function refusal(status, text) {
+    var message = '/stats answered ' + status;
+    try {
+      var error = JSON.parse(text).error;
+      if (error && typeof error.message === 'string') message += ': ' + error.message;
+    } catch (err) { /* not JSON: the status says it all */ }
+    return message;
+  }
+
   return {
     quantile: quantile,
+    refusal: refusal,
     derive: derive,
     format: { integer: integer, bytes: bytes, rate: rate, percent: percent, ms: ms, duration: duration },
     niceMax: niceMax,

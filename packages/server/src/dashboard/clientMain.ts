@@ -8,7 +8,8 @@
  *   loop: fetch stats (relative URL, so a path prefix behind a proxy works),
  *         with "Authorization: Bearer <token>" when there is a token;
  *     401 -> show the token form and stop until a token is given;
- *     error -> say so, retry with backoff;
+ *     error -> say so (with the server's own message for 403 protected mode,
+ *              429 and the like), retry with backoff;
  *     ok -> derive (clientLib), append to history, redraw; next poll after
  *           the interval (never two in flight); paused while the tab is hidden.
  *
@@ -350,8 +351,7 @@ export const CLIENT_MAIN = String.raw`
             : 'This server needs a bearer token (AUTH_TOKEN) to show its numbers. Enter it, or open the page as /dashboard#token=<token>.');
           return null;
         }
-        if (res.status === 403) throw new Error('the token may not read /stats (403)');
-        if (!res.ok) throw new Error('/stats answered ' + res.status);
+        if (!res.ok) return res.text().then(function (text) { throw new Error(L.refusal(res.status, text)); });
         return res.json();
       })
       .then(function (stats) {
