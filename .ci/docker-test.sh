@@ -19,7 +19,9 @@
 #      lowercase `get` answered 4xx JSON, `curl --http1.0` answered in under 1 s,
 #      a second container on the same host port exits non-zero within 10 s, not
 #      root, native uWS loaded, `docker stop` exits 0 in under 10 s; reports
-#      build time, image size and idle memory;
+#      build time, image size and idle memory; then protected mode with the
+#      image's HOST=0.0.0.0 (--network none) and the seed's curl with and
+#      without AUTH_TOKEN;
 #   5. runs it again under `--memory` sized by the rule in docs/docker.md, fills
 #      the cache to twice MAX_BYTES, and checks it evicts instead of being
 #      OOM-killed;
@@ -358,6 +360,17 @@ else
   fail "seed get -> '$get_code' $(head -c 200 "$WORK/get.body" 2>/dev/null) $(cat "$WORK/get.err")"
 fi
 
+# The seed's curl works here without a token because this container binds 127.0.0.1 on the host's
+# network (CI's dockerd has no bridge): the server is not reachable from elsewhere, so protected mode
+# is off. With `docker run -p 7171:7171` the image binds 0.0.0.0 and its clients arrive from Docker's
+# bridge: protected mode refuses them until AUTH_TOKEN is set (checked in run 1b, docs/docker.md).
+access_line="$(docker logs "$CONTAINER" 2>&1 | grep -o '"access":"[^"]*"' | head -n 1 || true)"
+if [ "$access_line" = '"access":"open (no token)"' ]; then
+  pass "access on a loopback bind: $access_line"
+else
+  fail "access on a loopback bind: '$access_line' (want open (no token))"
+fi
+
 # A supported Node LTS inside, and the uWS build it loaded (the `listening` log line names it).
 node_version="$(docker exec "$CONTAINER" node -v 2>&1 || true)"
 uws_line="$(docker logs "$CONTAINER" 2>&1 | grep -o '"uws":"[^"]*"' | head -n 1 || true)"
@@ -452,6 +465,56 @@ else
 fi
 remove_container
 
+# ------------------------------------- run 1b: protected mode, AUTH_TOKEN ---
+# The image's own HOST (0.0.0.0) without a token is protected mode: only loopback clients are
+# answered. Run with --network none (the container's own loopback only, nothing exposed): the
+# startup log must say so and name AUTH_TOKEN, and a client inside the container is served.
+# Refusing clients from another address is tested by the server suite from a network namespace
+# (packages/server/test/protected-mode.test.ts, on the host: it needs privileges this stage lacks).
+t="$(now)"
+CONTAINER="$(docker run -d --name "slabcache-ci-protected-$$" --network none "$IMAGE")"
+status=
+for _ in $(seq 60); do
+  status="$(health_status)"
+  [ "$status" = healthy ] && break
+  [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] || break
+  sleep 0.5
+done
+docker logs "$CONTAINER" >"$WORK/protected.log" 2>&1 || true
+inside="$(docker exec "$CONTAINER" node -e '
+  fetch("http://127.0.0.1:7171/put", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "foo", value: "bar" }) })
+    .then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1 || true)"
+if [ "$status" = healthy ] && grep -q '"access":"protected mode (loopback clients only)"' "$WORK/protected.log" \
+   && grep -q '"msg":"protected mode: no AUTH_TOKEN is set and HOST=0.0.0.0 is not loopback' "$WORK/protected.log" && [ "$inside" = 200 ]; then
+  pass "image defaults (HOST=0.0.0.0, no token): protected mode announced at start, healthy, a loopback client inside served ($inside) in $(seconds_since "$t") s"
+else
+  fail "protected mode: health '$status', put from inside the container '$inside'"; show_tail "$WORK/protected.log"
+fi
+remove_container
+
+# AUTH_TOKEN: the seed's put without the token is refused with 401 and WWW-Authenticate; with
+# `Authorization: Bearer <token>` put and get work; the token is nowhere in the container's log.
+token="ci-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+if start_container slabcache-ci-auth -e AUTH_TOKEN="$token"; then
+  no_token="$(curl -sS -o "$WORK/auth.body" -D "$WORK/auth.headers" -w '%{http_code}' --max-time 5 -X POST "http://127.0.0.1:$PORT/put" \
+    -H "Content-Type: application/json" -d '{"key":"foo","value":"bar"}' 2>&1 || true)"
+  challenge="$(tr -d '\r' <"$WORK/auth.headers" | grep -i '^www-authenticate:' || true)"
+  with_token="$(http_code -X POST "http://127.0.0.1:$PORT/put" -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"key":"foo","value":"bar"}')"
+  got="$(curl -sS --max-time 5 -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/get?key=foo" 2>&1 || true)"
+  health="$(http_code "http://127.0.0.1:$PORT/health")"
+  docker logs "$CONTAINER" >"$WORK/auth.log" 2>&1 || true
+  summary="put without token -> $no_token $(head -c 120 "$WORK/auth.body") [$challenge]; with token -> $with_token; get -> $got; /health without -> $health"
+  if [ "$no_token" = 401 ] && [ -n "$challenge" ] && [ "$with_token" = 200 ] && [ "$got" = '{"key":"foo","value":"bar"}' ] \
+     && [ "$health" = 200 ] && ! grep -q "$token" "$WORK/auth.log"; then
+    pass "AUTH_TOKEN: $summary; token not in the log"
+  else
+    fail "AUTH_TOKEN: $summary; token in the log: $(grep -c "$token" "$WORK/auth.log") lines"
+  fi
+else
+  fail "container with AUTH_TOKEN not healthy within 30 s"; show_tail "$WORK/container.log"
+fi
+remove_container
+
 # ------------------------------- run 2: --memory sized as docs/docker.md says ---
 # The documented rule: --memory >= MAX_BYTES + entry table (24 B x MAX_KEYS)
 # + index (4 B x the power of two above MAX_KEYS / 0.7) + 96 MiB + 32 MiB x
@@ -525,14 +588,15 @@ docker volume rm -f "$volume" >/dev/null 2>&1 || true
 # ------------------- run 4: the test suites on the image's Node and uWS build ---
 # The Dockerfile's `test` stage is the build stage (sources, dev dependencies,
 # the same base), so its layers are cached from the build above. curl is added
-# for the tests that run the seed's curl commands. Every jest test counts.
+# for the tests that run the seed's curl commands, openssl for the TLS tests'
+# certificates. Every jest test counts.
 t="$(now)"
 if interruptible timeout 900 docker build --network host --force-rm --target test \
      --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
   mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
   CONTAINER="slabcache-ci-suite-$$"
   interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
-      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl >/dev/null \
+      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl openssl >/dev/null \
         && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2)" \
         && pnpm exec jest --selectProjects engine server --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
   CONTAINER=

@@ -118,7 +118,7 @@ export function buildApp({ config, logger, metrics, routes, access, tls }: AppPa
         }
       }
       if (guard !== undefined) {
-        const refused = guard(req);
+        const refused = guard(req, res);
         if (refused !== undefined) {
           send(index, req, res, started, refused);
           return;

@@ -17,7 +17,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import type { Request } from 'hyper-express';
+import type { Request, Response } from 'hyper-express';
 
 import { resolveAccess, type AccessSettings } from '../src/auth/access';
 import { AccessGate, bearerToken, type AuthFailureReason } from '../src/auth/gate';
@@ -79,8 +79,8 @@ describe('TokenSet.match', () => {
     }
   });
 
-  it('cannot be fooled by characters that the one-byte copy would fold onto a token', () => {
-    // 'Ł' is U+0141: written as latin1 it would be the byte 0x41, 'A'. The syntax check refuses it first.
+  it('cannot be fooled by a character whose low byte is a token\'s, or by zero padding', () => {
+    // 'Ł' is U+0141: a one-byte (latin1) copy would make it 0x41, 'A'; in UTF-8 it is C5 81.
     const folding = new TokenSet([{ token: 'Abc', access: 'read-write' }]);
     expect(folding.match('Abc')).toBe('read-write');
     expect(folding.match('\u0141bc')).toBeUndefined();
@@ -150,10 +150,11 @@ describe('routeAccess: every route needs a token unless it is on the open list',
   });
 });
 
-/** A hyper-express Request as far as the gate reads it. */
+/** A hyper-express Request as far as the gate reads it (the token path never reads the Response). */
 function fakeRequest(ip: string, headers: Record<string, string> = {}): Request {
   return { ip, headers } as unknown as Request;
 }
+const NO_RESPONSE = {} as Response;
 
 function settings(overrides: Partial<AccessSettings> = {}): AccessSettings {
   return {
@@ -176,12 +177,12 @@ describe('AccessGate (hand-driven clock)', () => {
     const read = gate.guardFor('read')!;
     const write = gate.guardFor('write')!;
     expect(gate.guardFor('open')).toBeUndefined();
-    expect(read(fakeRequest('10.0.0.1', bearer('writer')))).toBeUndefined();
-    expect(read(fakeRequest('10.0.0.1', bearer('reader')))).toBeUndefined();
-    expect(write(fakeRequest('10.0.0.1', bearer('writer')))).toBeUndefined();
-    expect(write(fakeRequest('10.0.0.1', bearer('reader')))?.status).toBe(403);
-    expect(read(fakeRequest('10.0.0.1'))?.status).toBe(401);
-    expect(read(fakeRequest('10.0.0.1', bearer('nope')))?.status).toBe(401);
+    expect(read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)).toBeUndefined();
+    expect(read(fakeRequest('10.0.0.1', bearer('reader')), NO_RESPONSE)).toBeUndefined();
+    expect(write(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)).toBeUndefined();
+    expect(write(fakeRequest('10.0.0.1', bearer('reader')), NO_RESPONSE)?.status).toBe(403);
+    expect(read(fakeRequest('10.0.0.1'), NO_RESPONSE)?.status).toBe(401);
+    expect(read(fakeRequest('10.0.0.1', bearer('nope')), NO_RESPONSE)?.status).toBe(401);
     expect(counted).toEqual(['read_only_token', 'missing_token', 'invalid_token']);
   });
 
@@ -191,18 +192,18 @@ describe('AccessGate (hand-driven clock)', () => {
     const gate = new AccessGate(settings({ failureLimitPerMinute: 3 }), '0.0.0.0', (r) => counted.push(r), () => now);
     const read = gate.guardFor('read')!;
     // Successes cost nothing: any number of them.
-    for (let i = 0; i < 100; i++) expect(read(fakeRequest('10.0.0.1', bearer('writer')))).toBeUndefined();
-    for (let i = 0; i < 3; i++) expect(read(fakeRequest('10.0.0.1', bearer(`guess${i}`)))?.status).toBe(401);
-    const locked = read(fakeRequest('10.0.0.1', bearer('writer')));
+    for (let i = 0; i < 100; i++) expect(read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(read(fakeRequest('10.0.0.1', bearer(`guess${i}`)), NO_RESPONSE)?.status).toBe(401);
+    const locked = read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE);
     expect(locked?.status).toBe(429);
     expect(locked?.headers?.['retry-after']).toBe('20'); // 3 per minute: one back every 20 s
-    expect(read(fakeRequest('10.0.0.1', bearer('guess-while-locked')))?.status).toBe(429);
+    expect(read(fakeRequest('10.0.0.1', bearer('guess-while-locked')), NO_RESPONSE)?.status).toBe(429);
     // Another address is not affected.
-    expect(read(fakeRequest('10.0.0.2', bearer('writer')))).toBeUndefined();
+    expect(read(fakeRequest('10.0.0.2', bearer('writer')), NO_RESPONSE)).toBeUndefined();
     now += 19_999;
-    expect(read(fakeRequest('10.0.0.1', bearer('writer')))?.status).toBe(429);
+    expect(read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)?.status).toBe(429);
     now += 1;
-    expect(read(fakeRequest('10.0.0.1', bearer('writer')))).toBeUndefined();
+    expect(read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)).toBeUndefined();
     expect(counted).toEqual(['invalid_token', 'invalid_token', 'invalid_token', 'locked_out', 'locked_out', 'locked_out']);
   });
 
@@ -210,9 +211,9 @@ describe('AccessGate (hand-driven clock)', () => {
     const gate = new AccessGate(settings({ failureLimitPerMinute: 1, trustProxy: true }), '0.0.0.0', () => undefined, () => 0);
     const read = gate.guardFor('read')!;
     const via = (client: string, token: string) => fakeRequest('127.0.0.1', { ...bearer(token), 'x-forwarded-for': client });
-    expect(read(via('198.51.100.1', 'wrong'))?.status).toBe(401);
-    expect(read(via('198.51.100.1', 'writer'))?.status).toBe(429);
-    expect(read(via('198.51.100.2', 'writer'))).toBeUndefined();
+    expect(read(via('198.51.100.1', 'wrong'), NO_RESPONSE)?.status).toBe(401);
+    expect(read(via('198.51.100.1', 'writer'), NO_RESPONSE)?.status).toBe(429);
+    expect(read(via('198.51.100.2', 'writer'), NO_RESPONSE)).toBeUndefined();
   });
 
   it('has no guard at all without tokens and without protected mode', () => {

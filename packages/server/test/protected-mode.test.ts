@@ -19,11 +19,11 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-import type { Request } from 'hyper-express';
+import type { Request, Response } from 'hyper-express';
 
 import { resolveAccess } from '../src/auth/access';
 import { AccessGate, type AuthFailureReason } from '../src/auth/gate';
-import { isLoopbackAddress, isLoopbackHost } from '../src/auth/loopback';
+import { isLoopbackAddress, isLoopbackHost, isLoopbackPeer } from '../src/auth/loopback';
 import { parseCommandLine } from '../src/index';
 
 import { spawnCli, type CliProcess } from './support/cli';
@@ -39,6 +39,20 @@ describe('which addresses are loopback', () => {
     const remote = ['192.0.2.2', '10.0.0.1', '0.0.0.0', '128.0.0.1', 'fd19::2', '::', '::2', '0000:0000:0000:0000:0000:ffff:c000:0202', '::ffff:192.0.2.2', 'fe80::1', '1::1', '', 'localhost', 'not an address', '127.0.0.1.evil'];
     for (const address of loopback) expect([address, isLoopbackAddress(address)]).toEqual([address, true]);
     for (const address of remote) expect([address, isLoopbackAddress(address)]).toEqual([address, false]);
+  });
+
+  it('reads the binary form uWS gives on the request path (4 or 16 bytes)', () => {
+    const v6 = (...tail: number[]) => new Uint8Array([...new Array<number>(16 - tail.length).fill(0), ...tail]).buffer;
+    expect(isLoopbackPeer(new Uint8Array([127, 0, 0, 1]).buffer)).toBe(true);
+    expect(isLoopbackPeer(new Uint8Array([127, 9, 9, 9]).buffer)).toBe(true);
+    expect(isLoopbackPeer(new Uint8Array([192, 0, 2, 2]).buffer)).toBe(false);
+    expect(isLoopbackPeer(v6(1))).toBe(true); // ::1
+    expect(isLoopbackPeer(v6(0xff, 0xff, 127, 0, 0, 1))).toBe(true); // ::ffff:127.0.0.1
+    expect(isLoopbackPeer(v6(0xff, 0xff, 192, 0, 2, 2))).toBe(false);
+    expect(isLoopbackPeer(v6(2))).toBe(false);
+    expect(isLoopbackPeer(v6())).toBe(false);
+    expect(isLoopbackPeer(new Uint8Array([0xfd, 0x19, ...new Array<number>(13).fill(0), 1]).buffer)).toBe(false);
+    expect(isLoopbackPeer(new ArrayBuffer(0))).toBe(false); // uWS gives no address for some sockets
   });
 
   it('decides protected mode from HOST: only a loopback bind is exempt', () => {
@@ -61,13 +75,18 @@ describe('AccessGate in protected mode', () => {
     (reason) => counted.push(reason),
   );
   const req = (ip: string, headers: Record<string, string> = {}) => ({ ip, headers }) as unknown as Request;
+  /** A Response whose peer (uWS getRemoteAddress) is these bytes. */
+  const res = (...bytes: number[]) => ({ raw: { getRemoteAddress: () => new Uint8Array(bytes).buffer } }) as unknown as Response;
+  const LOOPBACK_V4 = res(127, 0, 0, 1);
+  const MAPPED_LOOPBACK = res(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1);
+  const REMOTE = res(192, 0, 2, 2);
 
   it('answers loopback clients, refuses others with 403 protected_mode, and leaves open routes alone', () => {
     const guard = gate.guardFor('write')!;
     expect(gate.guardFor('open')).toBeUndefined();
-    expect(guard(req('127.0.0.1'))).toBeUndefined();
-    expect(guard(req('0000:0000:0000:0000:0000:ffff:7f00:0001'))).toBeUndefined();
-    const refused = guard(req('192.0.2.2'));
+    expect(guard(req('127.0.0.1'), LOOPBACK_V4)).toBeUndefined();
+    expect(guard(req('0000:0000:0000:0000:0000:ffff:7f00:0001'), MAPPED_LOOPBACK)).toBeUndefined();
+    const refused = guard(req('192.0.2.2'), REMOTE);
     expect(refused?.status).toBe(403);
     expect(JSON.parse(String(refused?.body))).toEqual({
       error: { code: 'protected_mode', message: expect.stringMatching(/^protected mode: this server has no AUTH_TOKEN and listens on 0\.0\.0\.0/) },
@@ -82,11 +101,11 @@ describe('AccessGate in protected mode', () => {
       () => undefined,
     );
     const guard = behindProxy.guardFor('read')!;
-    expect(guard(req('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' }))?.status).toBe(403);
-    expect(guard(req('127.0.0.1', { 'x-forwarded-for': '127.0.0.1' }))).toBeUndefined();
-    expect(guard(req('127.0.0.1'))).toBeUndefined();
+    expect(guard(req('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' }), LOOPBACK_V4)?.status).toBe(403);
+    expect(guard(req('127.0.0.1', { 'x-forwarded-for': '127.0.0.1' }), LOOPBACK_V4)).toBeUndefined();
+    expect(guard(req('127.0.0.1'), LOOPBACK_V4)).toBeUndefined();
     // A remote client forging a loopback X-Forwarded-For is still remote.
-    expect(guard(req('192.0.2.2', { 'x-forwarded-for': '127.0.0.1' }))?.status).toBe(403);
+    expect(guard(req('192.0.2.2', { 'x-forwarded-for': '127.0.0.1' }), REMOTE)?.status).toBe(403);
   });
 });
 
@@ -96,13 +115,19 @@ function netnsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (IP === undefined) return 'no `ip` command (apt-get install -y iproute2)';
   if (!existsSync(CURL)) return 'no curl';
+  // What the test does, in small: add a namespace and configure a link inside it (`ip -n` enters it,
+  // which fails where / is not a mount point, as in a plain chroot).
   const probe = `sc19probe${process.pid}`;
+  let added = false;
   try {
     execFileSync(IP, ['netns', 'add', probe], { stdio: 'pipe' });
-    execFileSync(IP, ['netns', 'delete', probe], { stdio: 'pipe' });
+    added = true;
+    execFileSync(IP, ['-n', probe, 'link', 'set', 'lo', 'up'], { stdio: 'pipe' });
     return undefined;
   } catch (error) {
-    return `\`ip netns add\` failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`;
+    return `\`ip netns\` failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`;
+  } finally {
+    if (added) execFileSync(IP, ['netns', 'delete', probe], { stdio: 'pipe' });
   }
 }
 

@@ -6,7 +6,8 @@
  * IPv6 (::ffff:127.0.0.1: what a client of 127.0.0.1 looks like on a server
  * bound to `::`). uWS writes IPv6 peers in full, eight groups of four hex
  * digits (`0000:0000:0000:0000:0000:ffff:7f00:0001`); other sources write
- * them compressed (`::1`); both are read here. Anything that does not parse
+ * them compressed (`::1`); both are read here, and the 4 or 16 bytes of
+ * uWS's binary form too. Anything that does not parse
  * as an address is not loopback: protected mode then refuses it, which is the
  * safe side.
  */
@@ -30,6 +31,22 @@ export function isLoopbackAddress(address: string): boolean {
   if (zeroUpTo(7) && words[7] === 1) return true;
   // ::ffff:127.x.y.z (IPv4-mapped): the high byte of word 6 is the first octet.
   return zeroUpTo(5) && words[5] === 0xffff && (words[6] as number) >> 8 === 127;
+}
+
+/**
+ * Whether a peer address as uWS gives it in binary (`getRemoteAddress()`: 4
+ * bytes for IPv4, 16 for IPv6) is loopback. The request path uses this: no
+ * string is built, unlike the text form.
+ */
+export function isLoopbackPeer(address: ArrayBuffer): boolean {
+  const bytes = new Uint8Array(address);
+  if (bytes.length === 4) return bytes[0] === 127;
+  if (bytes.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  // ::ffff:127.x.y.z (IPv4-mapped)
+  if (bytes[10] === 0xff && bytes[11] === 0xff) return bytes[12] === 127;
+  // ::1
+  return bytes[10] === 0 && bytes[11] === 0 && bytes[12] === 0 && bytes[13] === 0 && bytes[14] === 0 && bytes[15] === 1;
 }
 
 /** The eight 16-bit words of a valid IPv6 address (a trailing dotted IPv4 part is the last two). */

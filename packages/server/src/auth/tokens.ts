@@ -11,15 +11,20 @@
  * Matching. `TokenSet.match(presented)` must take the same time whatever the
  * presented token shares with a real one, so that timing the server cannot
  * guess a token byte by byte. Every token is stored zero-padded in a slot of
- * MAX_TOKEN_LENGTH bytes; the presented one is copied into a slot of the same
- * size and compared with every stored slot by `crypto.timingSafeEqual` (no
- * early exit, not between bytes and not between tokens). Equal slots mean
- * equal tokens: neither can contain a zero byte, so the padding cannot make
- * "abc" equal "abc\0". What the time can depend on is only what the client
- * already knows: the length of its own header, and whether it has the
- * b64token syntax (checked first, on the presented value alone). Padding
- * costs less than hashing: about 0.4 µs per token here, against 2.5-5 µs for
- * a SHA-256 of the presented value.
+ * SLOT bytes (the longest token's length); the presented one is written as
+ * UTF-8 into a scratch slot of the same size and compared with every stored
+ * slot by `crypto.timingSafeEqual` (no early exit, not between bytes and not
+ * between tokens), and its byte length with each token's. A presented token
+ * longer than SLOT is refused without comparing: so the time tells the
+ * longest token's length, which guessing gains nothing from, and nothing
+ * about any token's content. UTF-8 cannot fold a character onto an ASCII
+ * byte (every byte of a non-ASCII character is >= 0x80), and the length check
+ * keeps "abc\0" from equalling "abc" padded.
+ *
+ * Cost, measured on this 2-core machine (busy, so preliminary): about 0.6 µs
+ * per request with one token, against 1.6 µs for the first version (which
+ * regex-checked the presented token and compared 256-byte slots) and 2.5-5 µs
+ * for a SHA-256 of the presented token.
  *
  * Tokens are secrets: nothing in this module puts a token in an error
  * message; errors name the token by its position ("token 2 of AUTH_TOKEN").
@@ -64,36 +69,49 @@ export function parseTokens(text: string, source: string, { comments = false } =
 /** The tokens a server accepts, each with what it may do. */
 export class TokenSet {
   readonly size: number;
-  /** One MAX_TOKEN_LENGTH slot per token, zero-padded. */
+  /** Bytes per slot: the longest token. */
+  readonly #slot: number;
+  /** One zero-padded slot per token. */
   readonly #slots: Buffer[];
+  readonly #lengths: number[];
   readonly #access: TokenAccess[];
-  /** Where a presented token is copied (one per thread: this runs synchronously). */
-  readonly #scratch = Buffer.alloc(MAX_TOKEN_LENGTH);
+  /**
+   * Where a presented token is written: a slot plus 4 bytes, so that a token
+   * longer than a slot always writes more than a slot (Buffer.write never
+   * writes part of a character). One per TokenSet: match() is synchronous.
+   */
+  readonly #scratch: Buffer;
+  /** The scratch's first `#slot` bytes, compared with each slot. */
+  readonly #presented: Buffer;
 
   constructor(tokens: ReadonlyArray<{ readonly token: string; readonly access: TokenAccess }>) {
     this.size = tokens.length;
+    this.#slot = Math.max(1, ...tokens.map(({ token }) => Buffer.byteLength(token)));
     this.#slots = tokens.map(({ token }) => {
-      const slot = Buffer.alloc(MAX_TOKEN_LENGTH);
-      slot.write(token, 'latin1');
+      const slot = Buffer.alloc(this.#slot);
+      slot.write(token, 'utf8');
       return slot;
     });
+    this.#lengths = tokens.map(({ token }) => Buffer.byteLength(token));
     this.#access = tokens.map(({ access }) => access);
+    this.#scratch = Buffer.alloc(this.#slot + 4);
+    this.#presented = this.#scratch.subarray(0, this.#slot);
   }
 
   /**
    * What `presented` may do, or undefined if it is no token of this set.
-   * Constant time in the stored tokens (see the file comment).
+   * Constant time in the stored tokens' contents (see the file comment).
    */
   match(presented: string): TokenAccess | undefined {
-    if (presented.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(presented)) return undefined;
-    const scratch = this.#scratch;
-    scratch.fill(0);
-    // ASCII only (checked above), so latin1 writes one byte per character.
-    scratch.write(presented, 'latin1');
+    if (this.size === 0) return undefined;
+    const written = this.#scratch.write(presented, 'utf8');
+    if (written > this.#slot) return undefined;
+    this.#presented.fill(0, written);
     let found = -1;
     for (let i = 0; i < this.size; i++) {
       // Every slot is compared in full, whether or not an earlier one matched.
-      if (timingSafeEqual(scratch, this.#slots[i] as Buffer)) found = i;
+      const sameBytes = timingSafeEqual(this.#presented, this.#slots[i] as Buffer);
+      if (sameBytes && written === this.#lengths[i]) found = i;
     }
     return found === -1 ? undefined : this.#access[found];
   }
