@@ -233,7 +233,7 @@ function accessWarnings(config: ServerConfig, access: AccessSettings): string[] 
   }
   const short = access.tokens.filter(({ token }) => token.length < SHORT_TOKEN).length;
   if (short > 0) {
-    warnings.push(`${short} of ${access.tokens.length} tokens are shorter than ${SHORT_TOKEN} characters: use long random tokens (\`openssl rand -hex 32\`)`);
+    warnings.push(`tokens shorter than ${SHORT_TOKEN} characters: ${short} of ${access.tokens.length}; use long random tokens (\`openssl rand -hex 32\`)`);
   }
   return warnings;
 }
