@@ -146,8 +146,12 @@ const enum EvictionCause {
   Bytes = 1,
 }
 
+const allocUnsafe = Buffer.allocUnsafe;
+
 /** Values up to this many bytes are copied with a JS loop, longer ones natively. */
 const SMALL_COPY_BYTES = 64;
+/** ASCII string values up to this long are written with a JS loop (a native call costs more). */
+const SHORT_TEXT = 16;
 
 /** Chunks the TTL sweep examines on each `set` once some entry has a TTL (Redis-style amortised expiry). */
 const SWEEP_STEP = 4;
@@ -363,8 +367,8 @@ export class SlabLruCache {
       this.#unlink(ref, slot);
     }
 
-    if (v.metaU32[META_ITEMS]! >= this.#maxKeys) this.#evictOne(EvictionCause.Keys);
-    const ref = this.#allocOrEvict(classId);
+    let ref = v.metaU32[META_ITEMS]! >= this.#maxKeys ? this.#evictOne(EvictionCause.Keys, classId) : NIL;
+    if (ref === NIL) ref = this.#allocOrEvict(classId);
     this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version, meta);
     this.#index.insert(keys.hash, ref);
     this.#policy.onInsert(ref);
@@ -807,7 +811,7 @@ export class SlabLruCache {
     const chunks = this.#chunks;
     const start = chunks.keyStart(ref) + chunks.keyLen(ref);
     const length = chunks.valueLen(ref);
-    const out = Buffer.allocUnsafe(length);
+    const out = allocUnsafe(length);
     const arena = this.#arena;
     if (length > SMALL_COPY_BYTES) {
       arena.copy(out, 0, start, start + length);
@@ -849,7 +853,8 @@ export class SlabLruCache {
       else for (let i = 0; i < valueLen; i++) arena[at + i] = value[i]!;
     } else if (ascii) {
       // A string whose UTF-8 length equals its length is pure ASCII: its Latin-1 bytes are the same bytes.
-      arena.latin1Write(value, at, valueLen);
+      if (valueLen > SHORT_TEXT) arena.latin1Write(value, at, valueLen);
+      else for (let i = 0; i < valueLen; i++) arena[at + i] = value.charCodeAt(i);
     } else {
       arena.utf8Write(value, at, valueLen);
     }
@@ -909,10 +914,11 @@ export class SlabLruCache {
 
   /**
    * Removes the entry in chunk `ref` (at index `slot`) from the index, the
-   * policy and the slabs; with a `dispose` option, queues it under `reason`
-   * (null: a replacement, already queued by the set).
+   * policy and the slabs (unless `keepChunk`: the caller reuses it); with a
+   * `dispose` option, queues it under `reason` (null: a replacement, already
+   * queued by the set).
    */
-  #unlink(ref: number, slot: number, reason: DisposeReason | null = null): void {
+  #unlink(ref: number, slot: number, reason: DisposeReason | null = null, keepChunk = false): void {
     const v = this.#v;
     const chunks = this.#chunks;
     if (reason !== null && this.#dispose !== undefined) this.#queueDisposal(ref, reason);
@@ -923,14 +929,15 @@ export class SlabLruCache {
     if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
     this.#index.removeSlot(slot);
     this.#policy.onRemove(ref);
-    this.#slabs.free(ref as ChunkRef);
+    // A kept chunk goes straight to the entry that needed room (still counted live in its class).
+    if (!keepChunk) this.#slabs.free(ref as ChunkRef);
     v.metaU32[META_ITEMS]--;
     v.global[G_BYTES] -= size;
     v.classRequestedBytes[classId] -= size;
   }
 
   /** Unlinks an entry the cache gave up (evicted or expired), counting why. */
-  #remove(ref: number, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
+  #remove(ref: number, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys, keepChunk = false): void {
     const counters = this.#counters;
     const fetched = (this.#chunks.flags(ref) & F_FETCHED) !== 0;
     if (why === Removal.Expired) {
@@ -941,13 +948,20 @@ export class SlabLruCache {
       this.#v.classEvictions[this.#slabs.classOf(ref)]++;
       if (!fetched) counters[STAT_EVICTED_UNFETCHED]++;
     }
-    this.#unlink(ref, slot, why === Removal.Expired ? 'expire' : 'evict');
+    this.#unlink(ref, slot, why === Removal.Expired ? 'expire' : 'evict', keepChunk);
   }
 
-  /** Evicts the policy's victim (an expired one counts as reclaimed instead). */
-  #evictOne(cause: EvictionCause): void {
+  /**
+   * Evicts the policy's victim (an expired one counts as reclaimed instead).
+   * When the victim's chunk is of class `reuseClass`, it is not freed but
+   * returned, for the entry that needed the room (no free-list round trip);
+   * else returns NIL.
+   */
+  #evictOne(cause: EvictionCause, reuseClass: number): number {
     const ref = this.#policy.victim();
-    this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause);
+    const keep = this.#slabs.classOf(ref) === reuseClass;
+    this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause, keep);
+    return keep ? ref : NIL;
   }
 
   /**
@@ -966,7 +980,8 @@ export class SlabLruCache {
         continue;
       }
       if (this.#v.metaU32[META_ITEMS] === 0) throw new Error('internal error: slab memory exhausted with no entry to evict');
-      this.#evictOne(EvictionCause.Bytes);
+      const reused = this.#evictOne(EvictionCause.Bytes, classId);
+      if (reused !== NIL) return reused;
     }
   }
 

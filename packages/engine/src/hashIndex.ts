@@ -51,10 +51,10 @@ export class HashIndex {
   /**
    * The home slot of a hash. The product is below 2^61, so as a double it is
    * rounded (deterministically); its rounding error is under slots / 2^21, so
-   * the result is always below `slots`.
+   * the quotient is always below `slots` (< 2^31): `| 0` is its floor.
    */
   home(hash: number): number {
-    return Math.floor((hash * this.#slots) / TWO_32);
+    return ((hash * this.#slots) / TWO_32) | 0;
   }
 
   next(slot: number): number {
