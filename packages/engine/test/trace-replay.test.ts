@@ -2,10 +2,11 @@
  * Issue 15: a short replay of the real traces in ../shared/traces (read at
  * run time, never committed). Bounded by entry count, `lru` gives exactly
  * lru-cache's misses and `sieve` exactly the reference model's; the replay
- * reproduces the published anchors (the ARC paper's LRU hits on oltp,
- * libCacheSim's LRU and SIEVE misses on cloudphysics at 128 MiB); bounded by
- * bytes, our policies land within 0.01 of libCacheSim's miss ratios.
- * The full replay, every size, is `pnpm --filter @slabcache/engine bench:hitratio`.
+ * reproduces libCacheSim's published LRU and SIEVE misses on cloudphysics at
+ * 128 MiB; bounded by bytes, our policies land within 0.01 of them. Prefixes
+ * of the long traces keep it short for CI. The full replay — every trace
+ * whole, every size, and the ARC paper's and caffeine's LRU anchors — is
+ * `pnpm --filter @slabcache/engine bench:hitratio`.
  */
 import { ANCHORS, makeReplayCache, replay, type Bound } from '../bench/replay';
 import { readTrace, tracesDirectory, type Trace } from '../bench/traces';
@@ -24,8 +25,8 @@ function misses(trace: Trace, impl: Parameters<typeof makeReplayCache>[0], bound
 describeWithTraces('trace replay', () => {
   it.each([
     ['glimpse', Infinity],
-    ['oltp', 200_000],
-    ['scarab-recs', 200_000],
+    ['oltp', 50_000],
+    ['scarab-recs', 50_000],
     ['cloudphysics', Infinity],
   ] as const)('%s (first %d requests), bounded by 1 %% and 10 %% of its keys: lru = lru-cache, sieve = the model', (name, limit) => {
     const trace = readTrace(dir!, name, limit);
@@ -34,11 +35,6 @@ describeWithTraces('trace replay', () => {
       expect([name, share, 'lru', misses(trace, 'slab-lru', bound)]).toEqual([name, share, 'lru', misses(trace, 'lru-cache', bound)]);
       expect([name, share, 'sieve', misses(trace, 'slab-sieve', bound)]).toEqual([name, share, 'sieve', misses(trace, 'sieve-model', bound)]);
     }
-  }, 120_000);
-
-  it('reproduces the ARC paper: LRU at 1,000 entries hits exactly 300,122 times on oltp', () => {
-    const trace = readTrace(dir!, 'oltp');
-    expect(trace.keys.length - misses(trace, 'slab-lru', { entries: 1000 })).toBe(ANCHORS.oltpLru1000Hits);
   }, 120_000);
 
   it('cloudphysics at 128 MiB: lru-cache and the model reproduce libCacheSim; ours are within 0.01', () => {
