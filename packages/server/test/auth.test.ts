@@ -33,6 +33,8 @@ import { errorOf, request, type HttpResult } from './support/http';
 import { startTestServer, TEST_LIMITS, type TestServer } from './support/server';
 
 const SECRET = 's3cret';
+/** A safety bound for tests that start servers (threads start from source under jest), never a verdict. */
+const BOUND_MS = 60_000;
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 describe('token syntax (RFC 6750 b64token)', () => {
@@ -299,8 +301,8 @@ describe('over HTTP with AUTH_TOKEN=s3cret', () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer({ authToken: SECRET, authReadToken: 'read-only-token', authFailureLimit: 0 });
-  });
-  afterAll(() => t.stop());
+  }, BOUND_MS);
+  afterAll(() => t.stop(), BOUND_MS);
 
   it('the issue\'s check: /put without the token 401, with "Bearer s3cret" 200, /health 200 without it', async () => {
     const body = JSON.stringify({ key: 'foo', value: 'bar' });
@@ -418,7 +420,7 @@ describe('AUTH_METRICS=false', () => {
     } finally {
       await t.stop();
     }
-  });
+  }, BOUND_MS);
 });
 
 describe('AUTH_FAILURE_LIMIT over HTTP', () => {
@@ -443,7 +445,7 @@ describe('AUTH_FAILURE_LIMIT over HTTP', () => {
     } finally {
       await t.stop();
     }
-  });
+  }, BOUND_MS);
 });
 
 describe('THREADS=2 with tokens', () => {
@@ -465,7 +467,7 @@ describe('THREADS=2 with tokens', () => {
     } finally {
       await t.stop();
     }
-  });
+  }, BOUND_MS);
 });
 
 it('an embedding program gets the same checks: createServer refuses a token it cannot use', async () => {
@@ -496,5 +498,5 @@ describe('tokens never appear in logs', () => {
     expect(await refused.exited()).toBe(2);
     expect(refused.stderr()).toMatch(/invalid AUTH_TOKEN \(value not shown\): token 2 of AUTH_TOKEN has a character/);
     expect(refused.stderr() + JSON.stringify(refused.logs)).not.toMatch(new RegExp(`${writer}|${reader}`));
-  }, 60_000);
+  }, BOUND_MS);
 });

@@ -39,4 +39,4 @@ it('writes snapshots 0600 even under umask 000, and tightens a 0644 file on the 
     process.umask(umask);
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 60_000); // a safety bound, not a verdict

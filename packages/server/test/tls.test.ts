@@ -87,7 +87,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'slabcache-tls-'));
     a = makeCertificate(dir, 'slabcache-test-a');
     b = makeCertificate(dir, 'slabcache-test-b');
-  });
+  }, BOUND_MS);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('the CLI with a fresh self-signed pair (THREADS=1)', () => {
@@ -104,7 +104,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
       expect(put).toEqual({ code: 0, stdout: '{"ok":true}', stderr: '' });
       const get = await curl(['-k', `https://127.0.0.1:${port}/get?key=foo`]);
       expect(get).toEqual({ code: 0, stdout: '{"key":"foo","value":"bar"}', stderr: '' });
-    });
+    }, BOUND_MS);
 
     it('plain HTTP on that port gets no HTTP reply: the connection is closed', async () => {
       const plain = await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/get?key=foo`]);
@@ -114,7 +114,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
       expect(raw.closedByServer).toBe(true);
       expect(raw.received.toString('latin1')).not.toContain('HTTP/1.');
       expect(raw.received.toString('latin1')).not.toContain('bar'); // the stored value never went out in clear
-    });
+    }, BOUND_MS);
 
     it('clients that verify the certificate connect (curl --cacert, Node https with ca); Node without it refuses', async () => {
       const verified = await curl(['--cacert', a.certFile, `https://127.0.0.1:${port}/health`]);
@@ -123,7 +123,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
       expect([node.status, node.json]).toEqual([200, { key: 'foo', value: 'bar' }]);
       await expect(request(`https://127.0.0.1:${port}`, 'GET', '/health')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
       await expect(request(`https://127.0.0.1:${port}`, 'GET', '/health', { ca: b.certPem })).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
-    });
+    }, BOUND_MS);
 
     it('names the certificate in the listening line (no key material)', () => {
       const listening = cli.logs.find((l) => l['msg'] === 'listening') as Record<string, unknown>;
@@ -162,7 +162,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, BOUND_MS);
 
   it('serves an encrypted key with TLS_KEY_PASSPHRASE', async () => {
     const encrypted = encryptKey(a.keyFile, 'correct horse');
@@ -173,7 +173,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, BOUND_MS);
 
   it('refuses at startup what cannot serve, naming the file and never the passphrase', () => {
     const encrypted = encryptKey(a.keyFile, 'the-real-passphrase');
@@ -198,7 +198,7 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
       expect(thrown?.message).toMatch(message);
       expect(thrown?.message).not.toMatch(/wrong-passphrase|the-real-passphrase/);
     }
-  });
+  }, BOUND_MS);
 
   it('the CLI exits 2 on a wrong passphrase, and prints it nowhere', async () => {
     const encrypted = encryptKey(a.keyFile, 'cli-real-passphrase');
@@ -233,5 +233,5 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, BOUND_MS);
 });
