@@ -3,11 +3,18 @@
  * packages under packages/ with their manifests.
  */
 
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root: the nearest directory above the working directory with pnpm-workspace.yaml. */
+export const repoRoot = findRoot(process.cwd());
+
+function findRoot(from: string): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`not inside the slabcache repository: ${from}`);
+  }
+}
 
 export interface Manifest {
   name: string;
