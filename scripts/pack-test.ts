@@ -15,10 +15,12 @@
  *      package's smoke programs (packages/<dir>/test/installed/): `*.mjs` and
  *      `*.cjs` with node; `*.ts`/`*.cts` compiled by one strict tsc, then run.
  *
- * A package is dual (ESM + CommonJS) unless listed in ESM_ONLY with the reason:
- * for a dual package attw runs with its strictest profile and `require` is
- * checked with Node's require(esm) turned off, so it proves a real CommonJS
- * build that works on every Node >= 20.
+ * Every package must load through `require` on every Node >= 20: it is dual
+ * (an `import` and a `require` condition in its exports) or CommonJS, and then
+ * attw runs with its strictest profile and `require` is checked with Node's
+ * require(esm) turned off, so a real CommonJS build answers. An ES-module-only
+ * package must be listed in ESM_ONLY with the reason; it is checked with
+ * attw's esm-only profile, and `require` through require(esm) (Node 20.19+).
  *
  * Prints one `ok - ...` / `not ok - ...` line per check and ends with
  * `pack: N passed, N failed` (counted by .ci/run). Needs a build first
@@ -35,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { run, tail, type RunResult } from './lib/run.js';
 import { publishablePackages, repoRoot, workspacePackages, type Manifest, type WorkspacePackage } from './lib/workspace.js';
 
-/** Packages without a CommonJS build, and why. Everything else must be dual. */
+/** Packages without a CommonJS build, and why. Everything else must be dual or CommonJS. */
 const ESM_ONLY: Record<string, string> = {
   '@slabcache/server':
     'its server threads find their entry file through import.meta.url; CommonJS programs require() it through ' +
@@ -61,6 +63,13 @@ interface Packed {
 
 let passed = 0;
 let failed = 0;
+let phaseStart = Date.now();
+
+/** Prints how long the phase that just ended took (CI time is watched). */
+function phase(name: string): void {
+  console.log(`# ${name} in ${((Date.now() - phaseStart) / 1000).toFixed(1)} s`);
+  phaseStart = Date.now();
+}
 
 function check(name: string, problem: string | undefined): boolean {
   if (problem === undefined) {
@@ -100,10 +109,16 @@ async function main(): Promise<void> {
       if (result !== undefined) packed.push(result);
     }
     for (const p of packed) await checkTarball(p);
+    phase('packed and checked');
 
     if (packed.length === packages.length) {
       const consumer = path.join(work, 'consumer');
-      if (await install(consumer, packed)) await smokes(consumer, packed);
+      const installed = await install(consumer, packed);
+      phase('installed');
+      if (installed) {
+        await smokes(consumer, packed);
+        phase('smoke programs');
+      }
     } else {
       check('install and smoke tests', 'skipped: a package did not pack');
     }
@@ -166,10 +181,11 @@ async function checkTarball(p: Packed): Promise<void> {
   check(`${name}: no workspace: ranges left`, workspaceRangesLeft(p.manifest));
 
   checkRun(`${name}: publint --strict`, await run(binOf('publint'), ['--strict', p.tarball], { timeoutMs: 60_000 }));
-  const esmOnly = ESM_ONLY[name];
-  const profile = esmOnly === undefined ? [] : ['--profile', 'esm-only'];
+  const kind = moduleKind(p.manifest);
+  if (!check(`${name}: loads through require on Node >= 20 (dual or CommonJS), or says why not`, kind === undefined ? 'ES modules only: add a CommonJS build, or list the package in ESM_ONLY with the reason' : undefined)) return;
+  const profile = kind === 'esm-only' ? ['--profile', 'esm-only'] : [];
   const attw = await run(binOf('attw'), [p.tarball, '--format', 'ascii', ...profile], { timeoutMs: 120_000 });
-  checkRun(`${name}: attw ${esmOnly === undefined ? '(dual ESM + CommonJS, strict)' : '(ESM only: ' + esmOnly + ')'}`, attw);
+  checkRun(`${name}: attw ${kind === 'esm-only' ? `(ES modules only: ${ESM_ONLY[name]})` : `(${kind}, strict)`}`, attw);
 }
 
 function sourceMapProblems(p: Packed): string | undefined {
@@ -203,6 +219,24 @@ function workspaceRangesLeft(manifest: Manifest): string | undefined {
 function aliasTarget(name: string, spec: string): string {
   const alias = /^npm:(@?[^@]+)@/.exec(spec);
   return alias ? alias[1]! : name;
+}
+
+type ModuleKind = 'dual' | 'commonjs' | 'esm-only';
+
+/** How a package loads: see the file comment. Undefined: ES modules only, and not listed in ESM_ONLY. */
+function moduleKind(manifest: Manifest): ModuleKind | undefined {
+  if (ESM_ONLY[manifest.name] !== undefined) return 'esm-only';
+  const conditions = new Set<string>();
+  const collect = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      conditions.add(key);
+      collect(value);
+    }
+  };
+  collect(manifest.exports);
+  if (conditions.has('import') && conditions.has('require')) return 'dual';
+  return manifest.type === 'module' ? undefined : 'commonjs';
 }
 
 function binOf(tool: string): string {
@@ -267,14 +301,14 @@ async function smokes(consumer: string, packed: Packed[]): Promise<void> {
   const env = npmEnv();
   for (const p of packed) {
     const name = p.manifest.name;
-    const dual = ESM_ONLY[name] === undefined;
+    const kind = moduleKind(p.manifest);
     const imported = await run('node', ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`], { cwd: consumer, env });
     checkRun(`${name}: import`, imported);
-    // Dual packages: require() without require(esm), so it is the CommonJS build that answers.
-    const requireFlags = dual ? ['--no-experimental-require-module'] : [];
+    // Unless ES modules only: require() without require(esm), so it is a CommonJS build that answers.
+    const requireFlags = kind === 'esm-only' ? [] : ['--no-experimental-require-module'];
     const required = await run('node', [...requireFlags, '-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)})).filter((k) => k !== '__esModule' && k !== 'module.exports').sort()))`], { cwd: consumer, env });
-    checkRun(`${name}: require${dual ? ' (CommonJS build)' : ' (require(esm))'}`, required);
-    if (dual && imported.ok && required.ok) {
+    checkRun(`${name}: require${kind === 'esm-only' ? ' (require(esm))' : ' (CommonJS build)'}`, required);
+    if (kind === 'dual' && imported.ok && required.ok) {
       const esm = imported.stdout.trim();
       const cjs = required.stdout.trim();
       check(`${name}: import and require give the same exports`, esm === cjs ? undefined : `import:  ${esm}\nrequire: ${cjs}`);
@@ -312,8 +346,8 @@ async function smokes(consumer: string, packed: Packed[]): Promise<void> {
       }
       script = path.join('build', pkg, file.replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs').replace(/\.mts$/, '.mjs'));
     }
-    const dual = ESM_ONLY[packed.find((p) => p.pkg.dir === pkg)!.manifest.name] === undefined;
-    const flags = dual && /\.c[jt]s$/.test(file) ? ['--no-experimental-require-module'] : [];
+    const esmOnly = moduleKind(packed.find((p) => p.pkg.dir === pkg)!.manifest) === 'esm-only';
+    const flags = !esmOnly && /\.c[jt]s$/.test(file) ? ['--no-experimental-require-module'] : [];
     checkRun(`${pkg}/${file}`, await run('node', [...flags, script], { cwd: consumer, env, timeoutMs: SMOKE_TIMEOUT_MS }));
   }
 }
