@@ -226,12 +226,13 @@ export function createCache(config: ServerConfig): SlabLruCache {
       maxKeys: config.maxKeys,
       maxBytes: config.maxBytes,
       maxKeyBytes: config.maxKeyBytes,
+      policy: config.policy,
       // Room for the content-type header kept in front of each value (storedValue.ts).
       maxValueBytes: config.maxValueBytes + VALUE_HEADER_MAX_BYTES,
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES: ${why}`);
+    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES/POLICY: ${why}`);
   }
 }
 
