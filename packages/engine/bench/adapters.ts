@@ -1,7 +1,8 @@
 /**
  * The caches under comparison, behind one small interface.
  *
- * - `slab`: this engine.
+ * - `slab`: this engine, exact LRU (the default policy).
+ * - `slab-sieve`: this engine with `policy: 'sieve'`.
  * - `lru-cache`: npm lru-cache 11 configured as the seed did: max 5M (here:
  *   the round's key count), maxSize 1.5 GB, sizeCalculation = byte length of
  *   key + value. It has no bytes API, so its `getBytes` is its `get`: the
@@ -21,9 +22,11 @@ export interface BenchCache {
   memoryDetail(): Record<string, number>;
 }
 
-export function makeBenchCache(impl: 'slab' | 'lru-cache', o: { maxKeys: number; maxBytes: number }): BenchCache {
-  if (impl === 'slab') {
-    const cache = new SlabLruCache({ maxKeys: o.maxKeys, maxBytes: o.maxBytes });
+export type BenchImpl = 'slab' | 'slab-sieve' | 'lru-cache';
+
+export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: number }): BenchCache {
+  if (impl === 'slab' || impl === 'slab-sieve') {
+    const cache = new SlabLruCache({ maxKeys: o.maxKeys, maxBytes: o.maxBytes, policy: impl === 'slab' ? 'lru' : 'sieve' });
     return {
       set: (k, v) => void cache.set(k, v),
       get: (k) => cache.get(k),
@@ -36,11 +39,12 @@ export function makeBenchCache(impl: 'slab' | 'lru-cache', o: { maxKeys: number;
         const usedChunkBytes = s.classes.reduce((sum, c) => sum + c.used_chunks * c.chunk_size, 0);
         return {
           items: s.curr_items,
-          entryPayloadBytes: s.bytes,
+          /** Header + key + value of every entry. */
+          entryBytes: s.bytes,
           usedChunkBytes,
           slabPageBytes: s.touched_pages * s.page_size,
-          entryTableBytesTouched: s.curr_items * 16,
           indexBytes: s.index_bytes,
+          indexSlots: s.index_slots,
           wastedBytes: s.wasted_bytes,
         };
       },

@@ -16,7 +16,7 @@
 import { constants, PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { makeBenchCache, type BenchCache } from './adapters.js';
+import { makeBenchCache, type BenchCache, type BenchImpl } from './adapters.js';
 import { makeKeyPicker, type PhaseResult } from './workload.js';
 
 const BATCH = 1000;
@@ -24,14 +24,15 @@ const BATCH = 1000;
 const { values: args } = parseArgs({
   options: {
     impl: { type: 'string', default: 'slab' },
+    'pool-size': { type: 'string', default: '1000000' },
     keys: { type: 'string', default: '1000000' },
     'value-bytes': { type: 'string', default: '100' },
     ops: { type: 'string', default: '1000000' },
-    phases: { type: 'string', default: 'fill,get,getBytes,miss,overwrite,mix,evict' },
+    phases: { type: 'string', default: 'fill,get,getBytes,get-pool,getBytes-pool,miss,overwrite,mix,evict' },
     'max-bytes': { type: 'string', default: String(1.5 * 1024 ** 3) },
   },
 });
-const impl = args.impl as 'slab' | 'lru-cache';
+const impl = args.impl as BenchImpl;
 const keys = Number(args.keys);
 const valueBytes = Number(args['value-bytes']);
 const ops = Number(args.ops);
@@ -112,11 +113,27 @@ async function settledMemory(): Promise<NodeJS.MemoryUsage> {
 
 /* ---- the phases ---- */
 
+/**
+ * Keys built before the timed region and reused: the case where lru-cache is
+ * strongest (V8 keeps each string's hash, so its Map lookups skip hashing),
+ * while this cache hashes the key bytes on every call.
+ */
+let keyPool: string[] | undefined;
+function pooledKey(i: number): string {
+  if (keyPool === undefined) {
+    const size = Number(args['pool-size']);
+    keyPool = Array.from({ length: size }, () => 'key:' + randomBelow(keys));
+  }
+  return keyPool[i % keyPool.length]!;
+}
+
 function phasesFor(cache: BenchCache): Record<string, () => Promise<PhaseResult>> {
   return {
     fill: () => runPhase('fill', keys, (i) => cache.set('key:' + i, freshValue(i))),
     get: () => runPhase('get', ops, () => cache.get('key:' + randomBelow(keys))),
     getBytes: () => runPhase('getBytes', ops, () => cache.getBytes('key:' + randomBelow(keys))),
+    'get-pool': () => (pooledKey(0), runPhase('get-pool', ops, (i) => cache.get(pooledKey(i)))),
+    'getBytes-pool': () => (pooledKey(0), runPhase('getBytes-pool', ops, (i) => cache.getBytes(pooledKey(i)))),
     miss: () => runPhase('miss', ops, (i) => cache.get('miss:' + i)),
     overwrite: () => runPhase('overwrite', ops, (i) => cache.set('key:' + randomBelow(keys), freshValue(i))),
     mix: () =>

@@ -28,6 +28,8 @@ import {
   F_EXPIRES,
   F_FETCHED,
   F_LIVE,
+  CHUNK_FLAGS_BYTE,
+  COMPACT_HEADER_BYTES,
   F_META,
   F_TEXT,
   F_VISITED,
@@ -77,6 +79,9 @@ import {
   STAT_GET_EXPIRED,
   STAT_GET_HITS,
   STAT_GET_MISSES,
+  STAT_LOCK_FREE_FALLBACKS,
+  STAT_LOCK_FREE_READS,
+  STAT_LOCK_FREE_RETRIES,
   STAT_RECLAIMED,
   STAT_SET_REFUSED,
   STAT_SIEVE_PASSED,
@@ -101,6 +106,7 @@ import type { EvictionPolicy } from './policy.js';
 import { RecencyList } from './recencyList.js';
 import { SievePolicy } from './sieve.js';
 import { buildSizeClasses, type ClassId, type SizeClasses } from './sizeClasses.js';
+import { StripedSeqlock, stripeCount } from './seqlock.js';
 import { Slabs } from './slabs.js';
 import { collectStats, type CacheStats } from './stats.js';
 import { Walker, type WalkSink } from './walker.js';
@@ -146,8 +152,25 @@ const enum EvictionCause {
   Bytes = 1,
 }
 
+const allocUnsafe = Buffer.allocUnsafe;
+
 /** Values up to this many bytes are copied with a JS loop, longer ones natively. */
 const SMALL_COPY_BYTES = 64;
+/** ASCII string values up to this long are written with a JS loop (a native call costs more). */
+const SHORT_TEXT = 16;
+
+/** What a lock-free read returns to mean "do it under the lock". */
+const FALL_BACK = Symbol('fall back to the lock');
+type ReadKind = 0 | 1 | 2 | 3 | 4;
+const READ_GET = 0;
+const READ_GET_BYTES = 1;
+const READ_PEEK = 2;
+const READ_PEEK_BYTES = 3;
+const READ_HAS = 4;
+/** Tries of a lock-free read before it takes the lock (each fails only if a writer changed its stripe). */
+const LOCK_FREE_ATTEMPTS = 4;
+/** Longest probe a lock-free read makes (Robin Hood keeps probes far shorter); longer ones take the lock. */
+const MAX_LOCK_FREE_PROBE = 256;
 
 /** Chunks the TTL sweep examines on each `set` once some entry has a TTL (Redis-style amortised expiry). */
 const SWEEP_STEP = 4;
@@ -193,6 +216,9 @@ export class SlabLruCache {
   readonly #fetcher: Fetcher;
   readonly #walkLog: WalkLog;
   readonly #walker: Walker;
+  readonly #seqlock: StripedSeqlock;
+  /** True when gets, peeks and has() read without the lock (a shared SIEVE cache; seqlock.ts). */
+  #optimistic = false;
 
   /**
    * Creates an empty cache. All memory is reserved now and touched as it is used.
@@ -238,7 +264,8 @@ export class SlabLruCache {
           })
         : new LruPolicy(this.#list);
     this.#lock = new CacheLock(this.#v.metaI32, o.lockTimeoutMs);
-    this.#locking = attach !== undefined;
+    this.#seqlock = new StripedSeqlock(this.#handle.stripes, stripeCount(this.#geometry.indexSlots));
+    this.#locking = false;
     this.#slabs = new Slabs(this.#v, this.#chunks, this.#classes, this.#geometry, this.#counters);
     this.#walker = new Walker({
       views: this.#v,
@@ -250,6 +277,21 @@ export class SlabLruCache {
       items: () => this.#v.metaU32[META_ITEMS]!,
       reclaim: (ref) => this.#remove(ref, this.#slotOfChunk(ref), Removal.Expired),
     });
+    if (attach !== undefined) this.#share();
+  }
+
+  /**
+   * From now on another thread may use the cache: every operation takes the
+   * lock — except, with SIEVE, reads, which check the stripe sequences instead
+   * (seqlock.ts), so the index's writers start marking them.
+   */
+  #share(): void {
+    if (this.#locking) return;
+    this.#locking = true;
+    if (!this.#policy.reordersOnUse) {
+      this.#optimistic = true;
+      this.#index.guard = this.#seqlock;
+    }
   }
 
   /**
@@ -267,7 +309,7 @@ export class SlabLruCache {
    * operation, since another thread may now attach.
    */
   get handle(): CacheHandle {
-    this.#locking = true;
+    this.#share();
     return this.#handle;
   }
 
@@ -299,7 +341,7 @@ export class SlabLruCache {
       try {
         this.#set(key, value, options);
       } finally {
-        this.#lock.release();
+        this.#unlock();
       }
     }
     if (this.#disposals.length !== 0) this.#runDisposals();
@@ -349,6 +391,7 @@ export class SlabLruCache {
         const oldSize = chunks.entryBytes(ref);
         const oldFlags = chunks.flags(ref);
         if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
+        this.#index.touch(slot);
         this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
         if ((oldFlags & F_EXPIRES) !== (flags & F_EXPIRES)) v.metaU32[META_EXPIRING_ITEMS] += ttl !== 0 ? 1 : -1;
         v.global[G_BYTES] += size - oldSize;
@@ -363,8 +406,8 @@ export class SlabLruCache {
       this.#unlink(ref, slot);
     }
 
-    if (v.metaU32[META_ITEMS]! >= this.#maxKeys) this.#evictOne(EvictionCause.Keys);
-    const ref = this.#allocOrEvict(classId);
+    let ref = v.metaU32[META_ITEMS]! >= this.#maxKeys ? this.#evictOne(EvictionCause.Keys, classId) : NIL;
+    if (ref === NIL) ref = this.#allocOrEvict(classId);
     this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version, meta);
     this.#index.insert(keys.hash, ref);
     this.#policy.onInsert(ref);
@@ -378,6 +421,10 @@ export class SlabLruCache {
 
   /** The value as a string (UTF-8 decoded), counting a hit (LRU: most recent now); undefined if absent or expired. */
   get(key: Key): string | undefined {
+    if (this.#optimistic) {
+      const read = this.#readWithoutLock(key, READ_GET);
+      if (read !== FALL_BACK) return read as string | undefined;
+    }
     let result: string | undefined;
     if (!this.#locking) result = this.#get(key);
     else {
@@ -385,7 +432,7 @@ export class SlabLruCache {
       try {
         result = this.#get(key);
       } finally {
-        this.#lock.release();
+        this.#unlock();
       }
     }
     // An expired entry found on the way is disposed of now.
@@ -400,6 +447,10 @@ export class SlabLruCache {
 
   /** The value as a fresh Buffer (a copy, safe to keep), counting a hit; undefined if absent or expired. */
   getBytes(key: Key): Buffer | undefined {
+    if (this.#optimistic) {
+      const read = this.#readWithoutLock(key, READ_GET_BYTES);
+      if (read !== FALL_BACK) return read as Buffer | undefined;
+    }
     let result: Buffer | undefined;
     if (!this.#locking) result = this.#getBytes(key);
     else {
@@ -407,7 +458,7 @@ export class SlabLruCache {
       try {
         result = this.#getBytes(key);
       } finally {
-        this.#lock.release();
+        this.#unlock();
       }
     }
     // An expired entry found on the way is disposed of now.
@@ -422,6 +473,10 @@ export class SlabLruCache {
 
   /** Like `get`, without changing recency or the hit/miss counters. */
   peek(key: Key): string | undefined {
+    if (this.#optimistic) {
+      const result = this.#readWithoutLock(key, READ_PEEK);
+      if (result !== FALL_BACK) return result as string | undefined;
+    }
     return this.#exclusive(() => {
       this.#counters[STAT_CMD_PEEK]++;
       const ref = this.#lookupLive(key);
@@ -431,6 +486,10 @@ export class SlabLruCache {
 
   /** Like `getBytes`, without changing recency or the hit/miss counters. */
   peekBytes(key: Key): Buffer | undefined {
+    if (this.#optimistic) {
+      const result = this.#readWithoutLock(key, READ_PEEK_BYTES);
+      if (result !== FALL_BACK) return result as Buffer | undefined;
+    }
     return this.#exclusive(() => {
       this.#counters[STAT_CMD_PEEK]++;
       const ref = this.#lookupLive(key);
@@ -440,6 +499,10 @@ export class SlabLruCache {
 
   /** True when `key` holds a live (unexpired) entry. Does not change recency. */
   has(key: Key): boolean {
+    if (this.#optimistic) {
+      const result = this.#readWithoutLock(key, READ_HAS);
+      if (result !== FALL_BACK) return result as boolean;
+    }
     return this.#exclusive(() => {
       this.#counters[STAT_CMD_HAS]++;
       return this.#lookupLive(key) !== NIL;
@@ -707,6 +770,7 @@ export class SlabLruCache {
       }
       const v = this.#v;
       const walking = v.metaU32[META_WALK_ACTIVE] !== 0;
+      if (this.#optimistic) this.#seqlock.touchAll();
       v.metaU32[META_REMOVALS] += v.metaU32[META_ITEMS]!;
       resetState(v, this.#geometry);
       this.#index.clear();
@@ -736,6 +800,114 @@ export class SlabLruCache {
       this.#v.statRows.fill(0);
       this.#v.classEvictions.fill(0);
     });
+  }
+
+  /* ---- lock-free reads (shared SIEVE caches; seqlock.ts) ---- */
+
+  /**
+   * A get, getBytes, peek, peekBytes or has without the lock: reads under the
+   * stripe sequences and returns the result, or FALL_BACK when the locked path
+   * must do it (a writer kept changing the stripe, the entry expired and must
+   * be reclaimed, a snapshot walk must hear of a visited bit, an unusually
+   * long probe). Everything read from shared memory is bounds-checked before
+   * use: a torn read may see any bytes, but is always thrown away.
+   */
+  #readWithoutLock(key: Key, kind: ReadKind): unknown {
+    const keys = this.#keys;
+    const counters = this.#counters;
+    if (keys.prepare(key) < 0) return this.#countMiss(kind, counters);
+    const index = this.#index;
+    const chunks = this.#chunks;
+    const seqlock = this.#seqlock;
+    const arena = this.#arena;
+    const arenaEnd = arena.length;
+    const hash = keys.hash;
+    const length = keys.length;
+    const home = index.home(hash);
+    const stripe = seqlock.stripeOf(home);
+    // A probe that may run into the next stripe checks that one too.
+    const last = home + MAX_LOCK_FREE_PROBE >= index.slots ? 0 : home + MAX_LOCK_FREE_PROBE;
+    const stripe2 = seqlock.stripeOf(last);
+    for (let attempt = 0; attempt < LOCK_FREE_ATTEMPTS; attempt++) {
+      const epoch = seqlock.beginEpoch();
+      const seq = seqlock.begin(stripe);
+      const seq2 = seqlock.begin(stripe2);
+      if (epoch < 0 || seq < 0 || seq2 < 0) {
+        counters[STAT_LOCK_FREE_RETRIES]++;
+        continue;
+      }
+      let ref = NIL;
+      let slot = home;
+      let distance = 0;
+      for (; distance < MAX_LOCK_FREE_PROBE; slot = index.next(slot), distance++) {
+        const at = index.refAt(slot);
+        if (at === 0) break;
+        if (index.hashAt(slot) === hash) {
+          if (at * 4 + COMPACT_HEADER_BYTES <= arenaEnd && chunks.keyLen(at) === length) {
+            const start = chunks.keyStart(at);
+            if (start + length <= arenaEnd && keys.equalsAt(arena, start)) {
+              ref = at;
+              break;
+            }
+          }
+        } else if (index.displacement(slot) < distance) {
+          break;
+        }
+      }
+      if (distance === MAX_LOCK_FREE_PROBE) return this.#fallBack(counters);
+      let result: unknown = undefined;
+      let flags = 0;
+      if (ref !== NIL) {
+        flags = chunks.flags(ref);
+        const start = chunks.keyStart(ref) + length;
+        const valueLength = chunks.valueLen(ref);
+        if (!(valueLength <= this.#maxValueBytes && start + valueLength <= arenaEnd)) {
+          counters[STAT_LOCK_FREE_RETRIES]++;
+          continue;
+        }
+        if (kind === READ_HAS) result = true;
+        else if (kind === READ_GET || kind === READ_PEEK) {
+          result = (flags & F_ASCII) !== 0 ? arena.latin1Slice(start, start + valueLength) : arena.utf8Slice(start, start + valueLength);
+        } else {
+          result = this.#copyRange(start, valueLength);
+        }
+      }
+      if (!seqlock.unchanged(stripe, seq) || !seqlock.unchanged(stripe2, seq2) || !seqlock.unchangedEpoch(epoch)) {
+        counters[STAT_LOCK_FREE_RETRIES]++;
+        continue;
+      }
+      // The read is good. What follows changes only hint bits and this thread's counters.
+      if (ref === NIL) {
+        counters[STAT_LOCK_FREE_READS]++;
+        return this.#countMiss(kind, counters);
+      }
+      if ((flags & F_EXPIRES) !== 0 && chunks.expiresAt(ref) <= Date.now()) return this.#fallBack(counters); // reclaimed under the lock
+      if (kind === READ_GET || kind === READ_GET_BYTES) {
+        if ((flags & (F_VISITED | F_FETCHED)) !== (F_VISITED | F_FETCHED)) {
+          // A walk must note the bit's change: let the locked path do this hit.
+          if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) return this.#fallBack(counters);
+          // A benign race: a writer rewriting this header may drop the bit (the entry then looks unvisited once).
+          Atomics.or(arena, ref * 4 + CHUNK_FLAGS_BYTE, F_VISITED | F_FETCHED);
+        }
+        counters[STAT_GET_HITS]++;
+      } else {
+        counters[kind === READ_HAS ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
+      }
+      counters[STAT_LOCK_FREE_READS]++;
+      return result;
+    }
+    return this.#fallBack(counters);
+  }
+
+  #fallBack(counters: Float64Array): typeof FALL_BACK {
+    counters[STAT_LOCK_FREE_FALLBACKS]++;
+    return FALL_BACK;
+  }
+
+  #countMiss(kind: ReadKind, counters: Float64Array): unknown {
+    if (kind === READ_GET || kind === READ_GET_BYTES) counters[STAT_GET_MISSES]++;
+    else counters[kind === READ_HAS ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
+    return kind === READ_HAS ? false : undefined;
   }
 
   /* ---- lookups ---- */
@@ -805,9 +977,12 @@ export class SlabLruCache {
 
   #copyValue(ref: number): Buffer {
     const chunks = this.#chunks;
-    const start = chunks.keyStart(ref) + chunks.keyLen(ref);
-    const length = chunks.valueLen(ref);
-    const out = Buffer.allocUnsafe(length);
+    return this.#copyRange(chunks.keyStart(ref) + chunks.keyLen(ref), chunks.valueLen(ref));
+  }
+
+  /** A fresh Buffer with the arena's bytes [start, start + length). */
+  #copyRange(start: number, length: number): Buffer {
+    const out = allocUnsafe(length);
     const arena = this.#arena;
     if (length > SMALL_COPY_BYTES) {
       arena.copy(out, 0, start, start + length);
@@ -849,7 +1024,8 @@ export class SlabLruCache {
       else for (let i = 0; i < valueLen; i++) arena[at + i] = value[i]!;
     } else if (ascii) {
       // A string whose UTF-8 length equals its length is pure ASCII: its Latin-1 bytes are the same bytes.
-      arena.latin1Write(value, at, valueLen);
+      if (valueLen > SHORT_TEXT) arena.latin1Write(value, at, valueLen);
+      else for (let i = 0; i < valueLen; i++) arena[at + i] = value.charCodeAt(i);
     } else {
       arena.utf8Write(value, at, valueLen);
     }
@@ -909,10 +1085,11 @@ export class SlabLruCache {
 
   /**
    * Removes the entry in chunk `ref` (at index `slot`) from the index, the
-   * policy and the slabs; with a `dispose` option, queues it under `reason`
-   * (null: a replacement, already queued by the set).
+   * policy and the slabs (unless `keepChunk`: the caller reuses it); with a
+   * `dispose` option, queues it under `reason` (null: a replacement, already
+   * queued by the set).
    */
-  #unlink(ref: number, slot: number, reason: DisposeReason | null = null): void {
+  #unlink(ref: number, slot: number, reason: DisposeReason | null = null, keepChunk = false): void {
     const v = this.#v;
     const chunks = this.#chunks;
     if (reason !== null && this.#dispose !== undefined) this.#queueDisposal(ref, reason);
@@ -923,14 +1100,15 @@ export class SlabLruCache {
     if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
     this.#index.removeSlot(slot);
     this.#policy.onRemove(ref);
-    this.#slabs.free(ref as ChunkRef);
+    // A kept chunk goes straight to the entry that needed room (still counted live in its class).
+    if (!keepChunk) this.#slabs.free(ref as ChunkRef);
     v.metaU32[META_ITEMS]--;
     v.global[G_BYTES] -= size;
     v.classRequestedBytes[classId] -= size;
   }
 
   /** Unlinks an entry the cache gave up (evicted or expired), counting why. */
-  #remove(ref: number, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys): void {
+  #remove(ref: number, slot: number, why: Removal, cause: EvictionCause = EvictionCause.Keys, keepChunk = false): void {
     const counters = this.#counters;
     const fetched = (this.#chunks.flags(ref) & F_FETCHED) !== 0;
     if (why === Removal.Expired) {
@@ -941,13 +1119,20 @@ export class SlabLruCache {
       this.#v.classEvictions[this.#slabs.classOf(ref)]++;
       if (!fetched) counters[STAT_EVICTED_UNFETCHED]++;
     }
-    this.#unlink(ref, slot, why === Removal.Expired ? 'expire' : 'evict');
+    this.#unlink(ref, slot, why === Removal.Expired ? 'expire' : 'evict', keepChunk);
   }
 
-  /** Evicts the policy's victim (an expired one counts as reclaimed instead). */
-  #evictOne(cause: EvictionCause): void {
+  /**
+   * Evicts the policy's victim (an expired one counts as reclaimed instead).
+   * When the victim's chunk is of class `reuseClass`, it is not freed but
+   * returned, for the entry that needed the room (no free-list round trip);
+   * else returns NIL.
+   */
+  #evictOne(cause: EvictionCause, reuseClass: number): number {
     const ref = this.#policy.victim();
-    this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause);
+    const keep = this.#slabs.classOf(ref) === reuseClass;
+    this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause, keep);
+    return keep ? ref : NIL;
   }
 
   /**
@@ -966,7 +1151,8 @@ export class SlabLruCache {
         continue;
       }
       if (this.#v.metaU32[META_ITEMS] === 0) throw new Error('internal error: slab memory exhausted with no entry to evict');
-      this.#evictOne(EvictionCause.Bytes);
+      const reused = this.#evictOne(EvictionCause.Bytes, classId);
+      if (reused !== NIL) return reused;
     }
   }
 
@@ -1090,6 +1276,12 @@ export class SlabLruCache {
     });
   }
 
+  /** Releases the lock, first publishing what this operation changed to lock-free readers. */
+  #unlock(): void {
+    if (this.#optimistic) this.#seqlock.publish();
+    this.#lock.release();
+  }
+
   /** Runs `fn` under the lock when the cache is shared, then the disposals it queued. */
   #exclusive<R>(fn: () => R): R {
     let result: R;
@@ -1099,7 +1291,7 @@ export class SlabLruCache {
       try {
         result = fn();
       } finally {
-        this.#lock.release();
+        this.#unlock();
       }
     }
     if (this.#disposals.length !== 0) this.#runDisposals();

@@ -68,6 +68,8 @@ export const MAX_META_BYTES = 0xff;
 const W_PREV = 0;
 const W_NEXT = 1;
 const B_FLAGS = 8;
+/** Byte offset of the flags in a chunk (for the lock-free readers' Atomics.or). */
+export const CHUNK_FLAGS_BYTE = B_FLAGS;
 const B_KEY_LEN = 9;
 /** u16 index of the compact valueLen: byte 10. */
 const H_VALUE_LEN = 5;

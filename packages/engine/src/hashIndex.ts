@@ -31,6 +31,7 @@
  */
 
 import type { Geometry, Views } from './layout.js';
+import type { StripedSeqlock } from './seqlock.js';
 
 export const NOT_FOUND = -1;
 const TWO_32 = 0x1_0000_0000;
@@ -38,6 +39,11 @@ const TWO_32 = 0x1_0000_0000;
 export class HashIndex {
   readonly #words: Uint32Array;
   readonly #slots: number;
+  /**
+   * Set while threads may read the index without the lock (a shared SIEVE
+   * cache): every slot written is first marked in it (seqlock.ts).
+   */
+  guard: StripedSeqlock | null = null;
 
   constructor(views: Views, geometry: Geometry) {
     this.#words = views.index;
@@ -51,10 +57,10 @@ export class HashIndex {
   /**
    * The home slot of a hash. The product is below 2^61, so as a double it is
    * rounded (deterministically); its rounding error is under slots / 2^21, so
-   * the result is always below `slots`.
+   * the quotient is always below `slots` (< 2^31): `| 0` is its floor.
    */
   home(hash: number): number {
-    return Math.floor((hash * this.#slots) / TWO_32);
+    return ((hash * this.#slots) / TWO_32) | 0;
   }
 
   next(slot: number): number {
@@ -71,7 +77,13 @@ export class HashIndex {
   }
 
   setRef(slot: number, ref: number): void {
+    this.guard?.touch(slot);
     this.#words[slot * 2 + 1] = ref;
+  }
+
+  /** The entry indexed at `slot` is about to change in place (for lock-free readers). */
+  touch(slot: number): void {
+    this.guard?.touch(slot);
   }
 
   /** How many slots past its home the entry in an occupied slot sits. */
@@ -83,12 +95,14 @@ export class HashIndex {
   /** Adds an entry. The key must not be in the index already; the table is never full (80 % at most). */
   insert(hash: number, ref: number): void {
     const words = this.#words;
+    const guard = this.guard;
     let slot = this.home(hash);
     for (let distance = 0; ; slot = this.next(slot), distance++) {
       if (words[slot * 2 + 1] === 0) break;
       const theirs = this.displacement(slot);
       if (theirs < distance) {
         // Robin Hood: the entry here is nearer its home than we are to ours; it moves on instead.
+        guard?.touch(slot);
         const carriedHash = words[slot * 2]!;
         const carriedRef = words[slot * 2 + 1]!;
         words[slot * 2] = hash;
@@ -98,6 +112,7 @@ export class HashIndex {
         distance = theirs;
       }
     }
+    guard?.touch(slot);
     words[slot * 2] = hash;
     words[slot * 2 + 1] = ref;
   }
@@ -113,12 +128,15 @@ export class HashIndex {
   /** Empties `slot` and shifts the rest of its probe run back by one (backward-shift deletion). */
   removeSlot(slot: number): void {
     const words = this.#words;
+    const guard = this.guard;
     let hole = slot;
     for (let j = this.next(hole); words[j * 2 + 1] !== 0 && this.displacement(j) > 0; j = this.next(j)) {
+      guard?.touch(hole);
       words[hole * 2] = words[j * 2]!;
       words[hole * 2 + 1] = words[j * 2 + 1]!;
       hole = j;
     }
+    guard?.touch(hole);
     words[hole * 2] = 0;
     words[hole * 2 + 1] = 0;
   }

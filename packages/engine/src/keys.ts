@@ -19,6 +19,8 @@ import type { ArenaBuffer } from './layout.js';
 export type Key = string | Uint8Array;
 export type Value = string | Uint8Array;
 
+const byteLength = Buffer.byteLength;
+
 /** Keys up to this long are copied into the arena with a loop; longer ones natively. */
 const SHORT_KEY = 24;
 
@@ -123,7 +125,7 @@ export class KeyInput {
 
 /** Bytes `value` takes in the slab. Throws TypeError for anything but a string or Uint8Array. */
 export function valueByteLength(value: Value): number {
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'string') return byteLength(value, 'utf8');
   if (value instanceof Uint8Array) return value.byteLength;
   throw new TypeError(`value must be a string or a Uint8Array, got ${describeType(value)}`);
 }

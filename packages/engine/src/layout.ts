@@ -1,7 +1,7 @@
 /**
  * The shared memory of one cache, and the typed-array views over it.
  *
- * Every piece of cache state lives in one of five SharedArrayBuffers, so that
+ * Every piece of cache state lives in one of six SharedArrayBuffers, so that
  * a thread given the buffers (a `CacheHandle`) sees the very same cache.
  * Nothing per entry lives on the JS heap. Buffers are allocated zero-filled and
  * only the pages that are written become resident: RSS grows with data, not
@@ -17,6 +17,8 @@
  *             per size class, MAX_CLASSES long: partialHead u32, pages u32,
  *             freeChunks u32, liveChunks u32, requestedBytes f64, evictions f64.
  *   walkLog   notes of changes behind a running snapshot walk (walkLog.ts).
+ *   stripes   the sequence numbers readers of a shared SIEVE cache check
+ *             instead of taking the lock (seqlock.ts).
  *   arena     ARENA_RESERVED_BYTES (the walk sentinel's node), then
  *             maxPages × pageBytes of slab pages holding the entries. An entry
  *             is one chunk: its recency links, header, key and value together
@@ -29,6 +31,7 @@
 
 import { type ResolvedOptions } from './options.js';
 import { MAX_CLASSES } from './sizeClasses.js';
+import { StripedSeqlock, stripeCount } from './seqlock.js';
 import { WALK_LOG_BYTES } from './walkLog.js';
 
 export const NIL = 0xffffffff;
@@ -116,8 +119,12 @@ export const STAT_SIEVE_PASSED = 18;
 export const STAT_CAS_HITS = 19;
 export const STAT_CAS_BADVAL = 20;
 export const STAT_CAS_MISSES = 21;
-/** f64 counters per row: 8 × 8 bytes more than used, so each row is whole cache lines. */
-export const STAT_COUNT = 24;
+/** Reads of a shared SIEVE cache done without the lock / tries thrown away because a writer changed the stripe / reads that then took the lock. */
+export const STAT_LOCK_FREE_READS = 22;
+export const STAT_LOCK_FREE_RETRIES = 23;
+export const STAT_LOCK_FREE_FALLBACKS = 24;
+/** f64 counters per row, a whole number of 64-byte cache lines. */
+export const STAT_COUNT = 32;
 /**
  * Counter rows: each cache instance (the creator and every `attach`) takes its
  * own, so threads never write the same cache line to count. Past this many
@@ -147,6 +154,7 @@ export interface CacheHandle {
   readonly index: SharedArrayBuffer;
   readonly slabMeta: SharedArrayBuffer;
   readonly walkLog: SharedArrayBuffer;
+  readonly stripes: SharedArrayBuffer;
   readonly arena: SharedArrayBuffer;
 }
 
@@ -218,6 +226,7 @@ export function allocateHandle(options: ResolvedOptions, hashSeed: number): Cach
     index: new SharedArrayBuffer(g.indexSlots * 8),
     slabMeta: new SharedArrayBuffer(slabMetaBytes(g.maxPages)),
     walkLog: new SharedArrayBuffer(WALK_LOG_BYTES),
+    stripes: new SharedArrayBuffer(StripedSeqlock.bytesFor(stripeCount(g.indexSlots))),
     arena: new SharedArrayBuffer(ARENA_RESERVED_BYTES + g.maxPages * g.pageBytes),
   };
   const views = createViews(handle);

@@ -6,6 +6,13 @@
  * rounding. An entry goes to the smallest class whose chunk holds it; the last
  * class is one chunk per page.
  *
+ * Each geometric size is then widened to the largest chunk that still fits as
+ * many times in a page (pageBytes / chunksPerPage, rounded down to 4 bytes):
+ * the page holds the same number of chunks, but the bytes that would have
+ * been left over at its end go to the chunks instead. For large chunks that
+ * tail is most of the waste (a 40 KiB chunk leaves 24 KiB of a 1 MiB page);
+ * sizes that widen to the same chunk become one class.
+ *
  * The table is a pure function of the options, so each thread that attaches to
  * a cache recomputes it instead of sharing it.
  */
@@ -35,11 +42,12 @@ export function buildSizeClasses(options: ResolvedOptions): SizeClasses {
   const sizes: number[] = [];
   let size = SMALLEST_CHUNK;
   while (size < pageBytes / growthFactor && sizes.length < MAX_CLASSES - 1) {
-    sizes.push(size);
-    size = Math.max(size + CHUNK_ALIGN, alignUp(size * growthFactor, CHUNK_ALIGN));
+    const widened = alignDown(pageBytes / Math.floor(pageBytes / size), CHUNK_ALIGN);
+    if (widened !== sizes.at(-1)) sizes.push(widened);
+    size = Math.max(widened + CHUNK_ALIGN, alignUp(size * growthFactor, CHUNK_ALIGN));
   }
   // The largest class is one whole page (pageBytes is a multiple of 4 KiB).
-  sizes.push(pageBytes);
+  if (sizes.at(-1) !== pageBytes) sizes.push(pageBytes);
 
   const chunkBytes = Uint32Array.from(sizes);
   const chunksPerPage = Uint32Array.from(sizes, (s) => Math.floor(pageBytes / s));
@@ -61,4 +69,8 @@ export function buildSizeClasses(options: ResolvedOptions): SizeClasses {
 
 function alignUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
+}
+
+function alignDown(n: number, multiple: number): number {
+  return Math.floor(n / multiple) * multiple;
 }

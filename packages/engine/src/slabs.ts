@@ -62,7 +62,8 @@ export class Slabs {
 
   /** The page that holds chunk `ref`. */
   pageOf(ref: number): PageId {
-    return Math.floor((ref - FIRST_PAGE_REF) / this.#refsPerPage) as PageId;
+    // A page number is far below 2^31: `| 0` is the floor.
+    return (((ref - FIRST_PAGE_REF) / this.#refsPerPage) | 0) as PageId;
   }
 
   /** The ref of the first byte of `page`. */

@@ -15,6 +15,9 @@ import {
   STAT_CAS_HITS,
   STAT_CAS_MISSES,
   STAT_CHUNKS_RELOCATED,
+  STAT_LOCK_FREE_FALLBACKS,
+  STAT_LOCK_FREE_READS,
+  STAT_LOCK_FREE_RETRIES,
   STAT_CLEARS,
   STAT_CMD_HAS,
   STAT_CMD_PEEK,
@@ -103,6 +106,14 @@ export interface CacheStats {
   readonly cas_hits: number;
   readonly cas_badval: number;
   readonly cas_misses: number;
+  /**
+   * A SIEVE cache shared between threads reads without the lock (seqlock.ts):
+   * reads done so, tries thrown away because a writer changed what they read,
+   * and reads that fell back to the lock.
+   */
+  readonly lock_free_reads: number;
+  readonly lock_free_retries: number;
+  readonly lock_free_fallbacks: number;
   readonly page_size: number;
   /** Pages owned by a size class now (slab_bytes = total_pages × page_size). */
   readonly total_pages: number;
@@ -184,6 +195,9 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
     cas_hits: s[STAT_CAS_HITS],
     cas_badval: s[STAT_CAS_BADVAL],
     cas_misses: s[STAT_CAS_MISSES],
+    lock_free_reads: s[STAT_LOCK_FREE_READS],
+    lock_free_retries: s[STAT_LOCK_FREE_RETRIES],
+    lock_free_fallbacks: s[STAT_LOCK_FREE_FALLBACKS],
     page_size: g.pageBytes,
     total_pages: totalPages,
     slab_bytes: totalPages * g.pageBytes,

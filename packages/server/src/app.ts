@@ -1,7 +1,9 @@
 /**
  * Builds the hyper-express application: registers the routes of routes.ts,
- * answers 405 (with Allow) for a known path with another method, 404 for
- * unknown paths, and turns every thrown error into the JSON error shape.
+ * answers 405 (with Allow) for a known path with another method (including
+ * unknown and lowercase method tokens, which uWS 20.57 routes to JS; 20.30
+ * closes those connections in C++, see docs/runtimes.md), 404 for unknown
+ * paths, and turns every thrown error into the JSON error shape.
  *
  * All replies leave through `send`, which also counts them in the metrics and,
  * when LOG_REQUESTS is on, logs them. Handlers run synchronously when they can
@@ -125,14 +127,20 @@ export function buildApp({ config, logger, metrics, routes }: AppParts): Server 
 
   // uWS prefers a method-specific route over `any` on the same pattern, so these only see other methods.
   for (const pattern of distinctPatterns(routes)) {
-    const allow = routes
-      .filter((spec) => spec.pattern === pattern)
-      .map((spec) => spec.method.toUpperCase())
-      .join(', ');
+    const allowed = routes.filter((spec) => spec.pattern === pattern).map((spec) => spec.method.toUpperCase());
+    const allow = allowed.join(', ');
     const index = indexOf.get(`OTHER ${pattern}`) as number;
     app.any(
       pattern,
-      dispatch(index, (req) => errorReply(405, 'method_not_allowed', `${req.method} is not allowed on ${pattern}; use ${allow}`, { allow })),
+      dispatch(index, (req) => {
+        // uWS routes by the method exactly as sent and hyper-express reports it upper-cased, so an
+        // allowed method reaching this route was sent in another case (`get`; uWS 20.57 only).
+        const method = req.method;
+        const message = allowed.includes(method)
+          ? `methods are case-sensitive: send ${method} in upper case (${pattern} allows ${allow})`
+          : `${method} is not allowed on ${pattern}; use ${allow}`;
+        return errorReply(405, 'method_not_allowed', message, { allow });
+      }),
     );
   }
 

@@ -3,14 +3,21 @@
  * The command-line entry: `node dist/cli.js [--flag value ...]`.
  *
  * Exit status: 0 after --help or a graceful stop (SIGTERM/SIGINT); 2 for a bad
- * setting (message on stderr); 1 when the server cannot start (the native uWS
- * addon missing, the port unusable). A second signal during the graceful stop
- * exits at once with 1.
+ * setting (message on stderr); 1 when the server cannot start: no uWS build
+ * loads on this machine (message on stderr, naming Node, glibc and what to
+ * install), or the port is taken or unusable. A second signal during the
+ * graceful stop exits at once with 1.
+ *
+ * The server module is imported only after the uWS check: importing it loads
+ * hyper-express, which cannot load without uWS.
  */
 
+import { uwsLoadResult } from '@slabcache/uws/build';
+
 import { ConfigError, helpText, parseCommandLine, type CommandLine } from './config.js';
+import { assertPortFree } from './exclusivePort.js';
 import { createLogger } from './logger.js';
-import { createServer, type SlabcacheServer } from './server.js';
+import type { SlabcacheServer } from './server.js';
 
 async function main(): Promise<void> {
   let commandLine: CommandLine;
@@ -24,7 +31,20 @@ async function main(): Promise<void> {
     process.stdout.write(helpText());
     return;
   }
+  const uws = uwsLoadResult();
+  if (!uws.loaded) {
+    process.stderr.write(`slabcache-server: cannot start: ${uws.message}\n`);
+    process.exit(1);
+  }
+  const { createServer } = await loadServerModule();
   const logger = createLogger(config.logLevel);
+  try {
+    // Early, before the cache is reserved and a snapshot loaded; start() checks again as it binds.
+    await assertPortFree(config.host, config.port);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start');
+    process.exit(1);
+  }
   let server: SlabcacheServer;
   const onThreadFailure = (error: Error): void => {
     // A server thread died (THREADS > 1): stop the others gracefully rather than serve on with fewer.
@@ -72,6 +92,16 @@ async function main(): Promise<void> {
     server.logger.fatal({ err: error }, 'cannot start');
     process.exit(1);
   }
+}
+
+/**
+ * The server module, imported only now. From dist/ this is ESM and `import()`;
+ * from source (tests run this file through tsx's CommonJS hook, like
+ * threads/workerScript.ts) `require` resolves the TypeScript, and keeps one
+ * instance of each module (ConfigError is checked with instanceof).
+ */
+async function loadServerModule(): Promise<typeof import('./server.js')> {
+  return typeof require === 'function' ? (require('./server.js') as typeof import('./server.js')) : import('./server.js');
 }
 
 function exitOnConfigError(error: unknown): never {

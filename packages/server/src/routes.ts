@@ -19,6 +19,7 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SnapshotStatus } from './snapshots.js';
+import type { UwsBuild } from './uws.js';
 
 import type { SlabLruCache } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
@@ -50,6 +51,8 @@ export interface RouteContext {
   metrics?: ServerMetrics;
   /** Last snapshot save/load (docs/snapshots.md), or null when SNAPSHOT_PATH is not set. */
   readonly snapshotStatus?: () => SnapshotStatus | null;
+  /** The uWebSockets.js build serving this thread (named in /stats). */
+  readonly uws: UwsBuild;
   readonly startedAt: number;
 }
 
@@ -184,6 +187,8 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
         // Requests by route and status, latency buckets and percentiles, since start (all threads).
         http: ctx.metrics?.httpStats() ?? null,
         snapshot: ctx.snapshotStatus?.() ?? null,
+        // What the server runs on: which uWS build loaded depends on the Node version and glibc (README).
+        runtime: { node: process.version, uws: ctx.uws.build, uws_package: `${ctx.uws.packageName}@${ctx.uws.packageVersion}`, glibc: ctx.uws.glibc },
         process: {
           pid: process.pid,
           uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),

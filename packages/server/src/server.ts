@@ -20,6 +20,7 @@ import type { Server } from 'hyper-express';
 
 import { buildApp, routeLabels } from './app.js';
 import { ConfigError, configFrom, type ServerConfig } from './config.js';
+import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
@@ -27,7 +28,7 @@ import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
 import { registerSnapshotMetrics } from './snapshotMetrics.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
-import { assertNativeUws } from './uws.js';
+import { describeUwsBuild, loadedUwsBuild, type UwsBuild } from './uws.js';
 
 export interface CreateServerOptions extends Partial<ServerConfig> {
   /** A pino logger to use instead of a new one at `logLevel`. */
@@ -61,7 +62,7 @@ export interface SlabcacheServer {
 }
 
 /**
- * Checks that the native uWS addon is loaded (throws otherwise), validates
+ * Checks that a native uWS build is loaded (throws otherwise), validates
  * `options` (ConfigError on a bad value, like the CLI), reserves the cache
  * memory and builds the app. Nothing listens until start().
  *
@@ -69,8 +70,7 @@ export interface SlabcacheServer {
  * program asks for worker threads explicitly. The CLI's default is the core count.
  */
 export function createServer(options: CreateServerOptions = {}): SlabcacheServer {
-  // First: the JS fallback would otherwise fail later with a confusing error (or run slowly).
-  const addon = assertNativeUws();
+  const uws = loadedUwsBuild();
   const { logger: givenLogger, onThreadFailure, ...settings } = options;
   const config = configFrom({ threads: 1, ...settings });
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -84,16 +84,17 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       config,
       logger,
       cache,
-      announce: (port) => logger.info(listeningFields(config, port, addon), 'listening'),
+      announce: (port) => announceListening(logger, config, port, uws),
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
       snapshotStatus,
+      uws,
     });
     if (!keeper) return pool;
     // Threads start with the keeper's state (the load comes first); later changes are posted.
     postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
     return withSnapshots(pool, keeper);
   }
-  const http = buildHttpServer({ config, logger, cache, ...(snapshotStatus ? { snapshotStatus } : {}) });
+  const http = buildHttpServer({ config, logger, cache, uws, ...(snapshotStatus ? { snapshotStatus } : {}) });
   const server: SlabcacheServer = {
     config,
     cache,
@@ -103,8 +104,16 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
       return http.port;
     },
     async start(): Promise<number> {
+      // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
+      await assertPortFree(config.host, config.port);
       const port = await http.start();
-      logger.info(listeningFields(config, port, addon), 'listening');
+      try {
+        assertNoForeignListeners(config.host, port);
+      } catch (error) {
+        await http.stop();
+        throw error;
+      }
+      announceListening(logger, config, port, uws);
       return port;
     },
     stop: () => http.stop(),
@@ -134,10 +143,12 @@ export interface HttpServerParts {
   readonly thread?: MetricsThread;
   /** The snapshot keeper's latest state for /stats. */
   readonly snapshotStatus?: () => SnapshotStatus | null;
+  /** The uWS build this thread runs on, for /stats. */
+  readonly uws: UwsBuild;
 }
 
-export function buildHttpServer({ config, logger, cache, thread, snapshotStatus }: HttpServerParts): HttpServer {
-  const context: RouteContext = { cache, config, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
+export function buildHttpServer({ config, logger, cache, thread, snapshotStatus, uws }: HttpServerParts): HttpServer {
+  const context: RouteContext = { cache, config, uws, startedAt: Date.now(), ...(snapshotStatus ? { snapshotStatus } : {}) };
   const routes = routeTable(context);
   const metrics = new ServerMetrics(cache, routeLabels(routes), thread);
   if (snapshotStatus && config.snapshotPath !== '') registerSnapshotMetrics(metrics.registry, snapshotStatus);
@@ -159,7 +170,7 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus 
         await app.listen(listenPort, config.host);
       } catch (error) {
         // hyper-express rejects with a string when uWS hands back no socket.
-        throw new Error(`cannot listen on ${config.host}:${listenPort}: ${String(error)}`);
+        throw new Error(`cannot listen on ${config.host}:${listenPort} (in use, or not an address of this machine): ${String(error)}`);
       }
       port = app.port;
       return port;
@@ -175,8 +186,24 @@ export function buildHttpServer({ config, logger, cache, thread, snapshotStatus 
   };
 }
 
+/**
+ * The `listening` log line, after (on uWS 20.30) a warning of what that build
+ * leaves unanswered, so operators of Node 20 on old glibc know why and what fixes it.
+ */
+function announceListening(logger: Logger, config: ServerConfig, port: number, uws: UwsBuild): void {
+  // The warning first: whoever waits for `listening` has then seen it too.
+  if (uws.build === '20.30') {
+    logger.warn(
+      { uws: describeUwsBuild(uws) },
+      'uWS 20.30 closes connections with unknown or lowercase methods and leaves HTTP/1.0 requests unanswered until its ~10 s idle cut; ' +
+        'Node 22 or 24 on glibc >= 2.38 loads uWS 20.57, which answers them (docs/runtimes.md)',
+    );
+  }
+  logger.info(listeningFields(config, port, uws), 'listening');
+}
+
 /** What the `listening` log line says. */
-function listeningFields(config: ServerConfig, port: number, addon: string): Record<string, unknown> {
+function listeningFields(config: ServerConfig, port: number, uws: UwsBuild): Record<string, unknown> {
   return {
     host: config.host,
     port,
@@ -186,7 +213,9 @@ function listeningFields(config: ServerConfig, port: number, addon: string): Rec
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
     maxPutBodyBytes: putBodyLimit(config),
-    uws: addon,
+    node: process.version,
+    uws: describeUwsBuild(uws),
+    uwsBinary: uws.file,
   };
 }
 
@@ -197,12 +226,13 @@ export function createCache(config: ServerConfig): SlabLruCache {
       maxKeys: config.maxKeys,
       maxBytes: config.maxBytes,
       maxKeyBytes: config.maxKeyBytes,
+      policy: config.policy,
       // Room for the content-type header kept in front of each value (storedValue.ts).
       maxValueBytes: config.maxValueBytes + VALUE_HEADER_MAX_BYTES,
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES: ${why}`);
+    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES/POLICY: ${why}`);
   }
 }
 

@@ -1,29 +1,32 @@
 /**
- * The startup check that the native uWebSockets.js addon is what serves HTTP.
+ * Which uWebSockets.js build serves HTTP, and the startup check that it is
+ * the native addon hyper-express runs on.
  *
- * The npm build we use (@trufflesuite/uws-js-unofficial, see
- * ../shared/notes/uws.md) silently falls back to a slow pure-JS server when
- * its binary does not load (wrong Node ABI, glibc) or when UWS_USE_FALLBACK is
- * set. We refuse that: a native addon sits in the CommonJS module cache under a
- * `.node` filename, so the module hyper-express uses must be one of those.
+ * hyper-express requires `uWebSockets.js`; a pnpm override points that name at
+ * the workspace package @slabcache/uws, which loads the first native build
+ * that works on this machine (20.57 where glibc >= 2.38, else 20.30 on
+ * Node <= 20; see packages/uws/loader.js) and never a pure-JS fallback.
  */
 
-import { Module } from 'node:module';
-
+import { uwsLoadResult, type UwsBuild } from '@slabcache/uws/build';
 import { compressors as uwsExports } from 'hyper-express';
 
-/** Returns the addon's path; throws if hyper-express is running on the JS fallback. */
-export function assertNativeUws(): string {
-  if (process.env['UWS_USE_FALLBACK']) {
-    throw new Error('UWS_USE_FALLBACK is set: refusing to run on the slow uWebSockets.js JS fallback');
+export type { UwsBuild };
+
+/**
+ * The build this thread runs on. Throws if none loaded (hyper-express could not
+ * have been imported then) or if hyper-express somehow got another uWS module.
+ */
+export function loadedUwsBuild(): UwsBuild {
+  const result = uwsLoadResult();
+  if (!result.loaded) throw new Error(result.message);
+  if (result.uws !== uwsExports) {
+    throw new Error('hyper-express is not running on the uWebSockets.js that @slabcache/uws loaded: check the pnpm override of uWebSockets.js');
   }
-  const cache = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache;
-  const addon = Object.values(cache).find((m) => m !== undefined && m.filename.endsWith('.node') && m.exports === uwsExports);
-  if (!addon) {
-    throw new Error(
-      `uWebSockets.js native addon did not load (Node ABI ${process.versions.modules}, ${process.platform}-${process.arch}); ` +
-        'refusing to run on the slow JS fallback. Use Node 20 on glibc Linux (see packages/server/README.md).',
-    );
-  }
-  return addon.filename;
+  return result.build;
+}
+
+/** How the `listening` log line and /stats name the build: `20.57 (@btc-vision/uwebsockets.js 20.57.0)`. */
+export function describeUwsBuild(build: UwsBuild): string {
+  return `${build.build} (${build.packageName} ${build.packageVersion})`;
 }

@@ -3,28 +3,35 @@
  * or broken clients that would hold a connection (and its buffers) forever if
  * the server let them.
  *
- * uWS 20.30 closes any connection whose request is unfinished, or that sits
- * idle, about 10 s after it was last given a deadline; incoming bytes do not
- * push that deadline back, so trickling a byte every 200 ms does not keep a
- * connection alive (measured 8-17 s). Requests uWS cannot parse (HTTP/1.0, no
- * Host header, control characters in a header, a non-ASCII method, garbage)
- * get no reply and fall to the same cut; a header that arrives in pieces is
+ * uWS closes any connection whose request is unfinished, or that sits idle,
+ * a fixed time after it was last given a deadline: about 10 s on uWS 20.30
+ * (measured 8-17 s), about 30 s on 20.57 (measured 28-32 s). Incoming bytes
+ * do not push that deadline back, so trickling a byte every 200 ms does not
+ * keep a connection alive. Requests uWS cannot parse (HTTP/1.0, no Host
+ * header, control characters in a header, a non-ASCII method, garbage) get
+ * no reply from 20.30 and fall to the same cut; 20.57 answers them at once
+ * with its own 400/431/505 and closes. A header that arrives in pieces is
  * capped at 4 KiB and closed at once beyond it. This file checks all of that
  * against a real server, while checking that well-behaved clients are served
  * throughout, memory stays bounded, and stored data is untouched.
  *
- * It takes about 10-20 s: the idle cut is uWS's, not configurable for HTTP.
+ * It takes about 10-20 s on 20.30 and 30-35 s on 20.57: the idle cut is uWS's,
+ * not configurable for HTTP.
  */
 
 import net from 'node:net';
 
 import { rawRequest, sendRaw } from './support/raw-http';
 import { startTestServer, type TestServer } from './support/server';
+import { UWS_ANSWERS_PARSER_ERRORS, UWS_BUILD } from './support/uws';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
-/** A hostile socket must be closed by the server within this (uWS cuts at ~10 s). */
-const SERVER_MUST_CLOSE_WITHIN_MS = 30_000;
+/** A hostile socket must be closed by the server within this (a safety bound: uWS cuts at ~10 s or ~30 s). */
+const SERVER_MUST_CLOSE_WITHIN_MS = UWS_BUILD === '20.30' ? 30_000 : 60_000;
+
+/** What uWS 20.57 answers a request its parser refuses, before closing: 400, 431 or 505, never more. */
+const UWS_PARSER_REPLY = /^HTTP\/1\.1 (400|431|505) [^\r]*\r\n/;
 
 let t: TestServer;
 beforeAll(async () => {
@@ -115,12 +122,13 @@ it('cuts slow and broken clients, serving everyone else meanwhile, with memory b
 
   const results = await Promise.all(sockets.map((s) => s.closed.then((r) => ({ kind: s.kind, ...r }))));
   const big = await bigHeader.closed;
-  expect(big.received).toBe('');
+  expect(big.received === '' || (UWS_ANSWERS_PARSER_ERRORS && UWS_PARSER_REPLY.test(big.received))).toBe(true);
   expect(big.ms).toBeLessThan(SERVER_MUST_CLOSE_WITHIN_MS);
 
-  // None of them got a reply: uWS answers nothing it cannot parse, and no handler saw a whole request.
-  const replied = results.filter((r) => r.received !== '');
-  expect(replied.map((r) => r.kind)).toEqual([]);
+  // No handler saw a whole request. uWS 20.30 answers nothing it cannot parse; 20.57 answers it with
+  // its own 400/431/505 (nothing else) and closes.
+  const replied = results.filter((r) => r.received !== '' && !(UWS_ANSWERS_PARSER_ERRORS && UWS_PARSER_REPLY.test(r.received)));
+  expect(replied.map((r) => `${r.kind}: ${r.received.slice(0, 80)}`)).toEqual([]);
   const rssAfter = process.memoryUsage().rss;
   expect(rssAfter - rssBefore).toBeLessThan(200 * 1024 * 1024);
 

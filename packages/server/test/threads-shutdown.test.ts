@@ -78,7 +78,7 @@ it('a second signal while uploads hang closes every socket at once and exits 1, 
   expect(cli.logs.some((l) => l['msg'] === 'second signal during shutdown: exiting now')).toBe(true);
 });
 
-it('when the port is taken (no SO_REUSEPORT), no thread listens and the CLI exits 1 with the reason', async () => {
+it('when the port is taken (no SO_REUSEPORT), no thread listens and the CLI exits 1 naming the port', async () => {
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve));
   const port = (blocker.address() as net.AddressInfo).port;
@@ -86,7 +86,8 @@ it('when the port is taken (no SO_REUSEPORT), no thread listens and the CLI exit
     const cli = spawnCli([], { THREADS: '2', PORT: String(port) });
     expect(await cli.exited()).toBe(1);
     const fatal = cli.logs.find((l) => l['msg'] === 'cannot start');
-    expect(JSON.stringify(fatal)).toMatch(/server thread 0 could not start: cannot listen on 127\.0\.0\.1:\d+/);
+    expect(JSON.stringify(fatal)).toContain(`127.0.0.1:${port} is already in use by another program (EADDRINUSE)`);
+    expect(cli.logs.some((l) => l['msg'] === 'listening')).toBe(false);
   } finally {
     blocker.close();
   }

@@ -11,6 +11,9 @@
  * PORT=0 this thread first asks the OS for a free port (and tries again with
  * another if someone takes it in between). `start()` resolves once every
  * thread listens; if one cannot, the others are stopped and start() rejects.
+ * The threads share the port with each other and nobody else: start() refuses
+ * a port something already listens on, and stops if a stranger joined it while
+ * the threads were binding (exclusivePort.ts).
  *
  * Stop (../shared/notes/uws.md, worker_threads): a listening worker is never
  * terminate()d, which would abort the whole process. The main thread posts
@@ -26,11 +29,13 @@ import type { SlabLruCache } from '@slabcache/engine';
 
 import { routeLabels } from '../app.js';
 import type { ServerConfig } from '../config.js';
+import { assertNoForeignListeners, assertPortFree } from '../exclusivePort.js';
 import type { Logger } from '../logger.js';
 import { createThreadCounters, ServerMetrics } from '../metrics.js';
 import { routeTable } from '../routes.js';
 import type { SlabcacheServer } from '../server.js';
 import type { SnapshotStatus } from '../snapshots.js';
+import type { UwsBuild } from '../uws.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 import { serverThreadScript, type WorkerScript } from './workerScript.js';
 
@@ -61,6 +66,8 @@ export interface ThreadPoolParts {
   readonly onThreadFailure: (error: Error) => void;
   /** The snapshot keeper's state, handed to each thread as it starts. */
   readonly snapshotStatus?: (() => SnapshotStatus | null) | undefined;
+  /** The uWS build the main thread loaded (each thread loads its own; only for the route table here). */
+  readonly uws: UwsBuild;
 }
 
 /** One server thread as the main thread sees it. */
@@ -80,9 +87,9 @@ export interface ThreadPool extends SlabcacheServer {
   postToThreads(message: MainMessage): void;
 }
 
-export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus }: ThreadPoolParts): ThreadPool {
+export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus, uws }: ThreadPoolParts): ThreadPool {
   // The route table is the same in every thread; the main thread needs it only to size the counters.
-  const labels = routeLabels(routeTable({ cache, config, startedAt: Date.now() }));
+  const labels = routeLabels(routeTable({ cache, config, uws, startedAt: Date.now() }));
   const counters = createThreadCounters(labels, config.threads);
   // Reading the handle switches this cache to locked operation before any thread attaches.
   const cacheHandle = cache.handle;
@@ -136,6 +143,8 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
 
   const startAll = async (): Promise<number> => {
     const script = await serverThreadScript();
+    // One server per port (exclusivePort.ts): the threads share it with each other, and with nobody else.
+    await assertPortFree(config.host, config.port);
     for (let attempt = 1; ; attempt++) {
       try {
         port = await startThreads(script, config.port === 0 ? await freePort(config.host) : config.port);
@@ -146,6 +155,12 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
         if (config.port !== 0 || attempt === FREE_PORT_ATTEMPTS) throw error;
         logger.warn({ err: error, attempt }, 'server threads could not share the free port found; trying another');
       }
+    }
+    try {
+      assertNoForeignListeners(config.host, port);
+    } catch (error) {
+      await stopAll();
+      throw error;
     }
     announce(port);
     return port;

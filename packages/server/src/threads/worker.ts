@@ -22,7 +22,7 @@ import { SlabLruCache } from '@slabcache/engine';
 import { createLogger } from '../logger.js';
 import { buildHttpServer, type HttpServer } from '../server.js';
 import { ThreadCounters } from '../threadCounters.js';
-import { assertNativeUws } from '../uws.js';
+import { loadedUwsBuild } from '../uws.js';
 import type { SnapshotStatus } from '../snapshots.js';
 import type { MainMessage, ServerThreadData, WorkerMessage } from './messages.js';
 
@@ -44,8 +44,9 @@ let snapshotStatus: SnapshotStatus | null = data.snapshotStatus;
 async function run(): Promise<void> {
   let http: HttpServer | undefined;
   try {
-    assertNativeUws();
+    const uws = loadedUwsBuild();
     http = buildHttpServer({
+      uws,
       config: data.config,
       logger,
       cache: SlabLruCache.attach(data.cache),

@@ -20,12 +20,19 @@
  */
 
 import { chunked, rawRequest } from './raw-http';
+import { UWS_ANSWERS_PARSER_ERRORS } from './uws';
 
 /** Limits of the server under attack (small, so that over-limit cases stay cheap). */
 export const ATTACK_LIMITS = { maxKeyBytes: 256, maxValueBytes: 64 * 1024 } as const;
 export const PUT_BODY_LIMIT = 2 * (ATTACK_LIMITS.maxKeyBytes + ATTACK_LIMITS.maxValueBytes) + 4096;
 
-export type Expected = { readonly status: number; readonly code?: string } | 'closed';
+/**
+ * A status (and error code) in our JSON error shape; 'closed': the connection
+ * closed with no reply; 'refused by uWS': uWS's parser refuses the request
+ * before any handler (20.57 answers 400 with its own HTML body and closes,
+ * 20.30 closes without a reply).
+ */
+export type Expected = { readonly status: number; readonly code?: string } | 'closed' | 'refused by uWS';
 
 export interface HostileCase {
   readonly name: string;
@@ -363,11 +370,12 @@ export function hostileRequests(seed: number, lane: number): Generator {
           const [path, method] = pick(rng, [['/put', 'GET'], ['/put', 'DELETE'], ['/get', 'POST'], ['/health', 'PUT'], ['/kv/a', 'POST'], ['/kv/a', 'PATCH'], ['/stats', 'DELETE'], ['/metrics', 'OPTIONS']] as const);
           return plain(path, { status: 405, code: 'method_not_allowed' }, `${method} ${path}`, method);
         }
-        // uWS closes the connection at once on a method token it does not know.
-        return plain('/health', 'closed', 'unknown method token', pick(rng, ['BREW', 'get', 'PROPFIND-X', 'X'.repeat(40)]));
+        // uWS 20.57 routes a method token it does not know to the app (405); 20.30 closes the connection at once.
+        const unknownMethod: Expected = UWS_ANSWERS_PARSER_ERRORS ? { status: 405, code: 'method_not_allowed' } : 'closed';
+        return plain('/health', unknownMethod, 'unknown method token', pick(rng, ['BREW', 'get', 'PROPFIND-X', 'X'.repeat(40)]));
       },
     ],
-    // Broken framing: uWS closes the connection without a reply.
+    // Broken framing: refused by uWS's parser (20.57: 400 and close; 20.30: close without a reply).
     [
       4,
       () => {
@@ -381,7 +389,7 @@ export function hostileRequests(seed: number, lane: number): Generator {
         const key = `framing-${lane}-${neverStored.length}`;
         neverStored.push(key);
         const bytes = Buffer.from(`PUT /kv/${key} HTTP/1.1\r\nHost: x\r\n${framing[0]}\r\n\r\n${framing[1]}`, 'latin1');
-        return { name: `broken framing: ${JSON.stringify(framing[0])}`, bytes, pieces: 1, expected: 'closed' };
+        return { name: `broken framing: ${JSON.stringify(framing[0])}`, bytes, pieces: 1, expected: 'refused by uWS' };
       },
     ],
     // 10 MB+ bodies, declared or chunked: refused, drained, never stored.

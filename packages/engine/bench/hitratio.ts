@@ -1,0 +1,155 @@
+/**
+ * Hit-ratio benchmark: replays the four real traces of ../shared/traces
+ * (bench/traces.ts; read at run time, never committed) against this cache's
+ * `lru` and `sieve` policies, npm lru-cache 11 and a reference model of
+ * SIEVE, and prints the miss ratios side by side:
+ *
+ *   - every trace, bounded by entry count at 1 % and 10 % of its unique keys;
+ *   - cloudphysics also bounded by bytes at libCacheSim's 8 sizes (128 MiB …
+ *     1 GiB), against libCacheSim's published LRU and SIEVE miss counts;
+ *   - the published anchors: the ARC paper's LRU hits on oltp at 1,000
+ *     entries, caffeine's LRU hit ratio on scarab-recs at 100,000.
+ *
+ * It checks what must be exact (ours = lru-cache for LRU and = the model for
+ * SIEVE by entry count; lru-cache and the model = libCacheSim by bytes; the
+ * anchors) and exits 1 if anything is off, then writes the "Hit ratio"
+ * section of BENCHMARKS.md (replacing an older one).
+ *
+ *   pnpm --filter @slabcache/engine bench:hitratio           (about 2 minutes)
+ */
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { ANCHORS, makeReplayCache, replay, type Bound, type ReplayImpl } from './replay.js';
+import { readTrace, TRACE_NAMES, tracesDirectory, type Trace } from './traces.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
+const out = args.out ?? path.join(here, '..', 'BENCHMARKS.md');
+
+const dir = tracesDirectory(path.join(here, '..'));
+if (dir === undefined) {
+  console.error('no traces: set SLABCACHE_TRACES or put them in ../shared/traces');
+  process.exit(2);
+}
+
+const IMPLS: readonly ReplayImpl[] = ['slab-lru', 'slab-sieve', 'lru-cache', 'sieve-model'];
+/** What must be exact (a harness or engine bug otherwise): the script fails on any. */
+const failures: string[] = [];
+const check = (ok: boolean, what: string): void => {
+  if (!ok) failures.push(what);
+};
+/** The issue's byte-bound target (within 0.01 of libCacheSim): reported, not a failure of the harness. */
+const missedTargets: string[] = [];
+const pct = (x: number): string => (x * 100).toFixed(2);
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function missesOf(trace: Trace, bound: Bound): Record<ReplayImpl, number> {
+  const result = {} as Record<ReplayImpl, number>;
+  for (const impl of IMPLS) {
+    result[impl] = replay(trace.keys, 'bytes' in bound ? trace.sizes : undefined, makeReplayCache(impl, bound));
+  }
+  return result;
+}
+
+const lines: string[] = [];
+lines.push('## Hit ratio on real traces', '');
+lines.push(
+  `Run ${new Date().toISOString()} by \`pnpm --filter @slabcache/engine bench:hitratio\` (bench/hitratio.ts). Miss ratios in %, lower is`,
+  'better; every trace replayed whole, a miss admits the object (demand fill). "model" is a reference SIEVE written from',
+  'the paper (test/support/sieveModel.ts). Traces and their sources: ../shared/traces/README.md.',
+  '',
+  '### Bounded by entry count',
+  '',
+  '| trace | requests | unique keys | cache (entries) | ours LRU | lru-cache | ours SIEVE | SIEVE model | SIEVE vs LRU |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+);
+for (const name of TRACE_NAMES) {
+  process.stderr.write(`${name}: reading\n`);
+  const trace = readTrace(dir, name);
+  for (const share of [0.01, 0.1]) {
+    const entries = Math.max(1, Math.round(trace.uniqueKeys * share));
+    process.stderr.write(`${name}: ${entries} entries\n`);
+    const m = missesOf(trace, { entries });
+    const r = (impl: ReplayImpl): number => m[impl] / trace.keys.length;
+    check(m['slab-lru'] === m['lru-cache'], `${name} at ${entries} entries: ours LRU ${m['slab-lru']} misses, lru-cache ${m['lru-cache']}`);
+    check(m['slab-sieve'] === m['sieve-model'], `${name} at ${entries} entries: ours SIEVE ${m['slab-sieve']} misses, model ${m['sieve-model']}`);
+    const gain = r('slab-lru') - r('slab-sieve');
+    lines.push(
+      `| ${name} | ${fmt(trace.keys.length)} | ${fmt(trace.uniqueKeys)} | ${fmt(entries)} (${share * 100} %) | ${pct(r('slab-lru'))} | ${pct(r('lru-cache'))} | ${pct(r('slab-sieve'))} | ${pct(r('sieve-model'))} | ${gain >= 0 ? '−' : '+'}${pct(Math.abs(gain))} |`,
+    );
+  }
+}
+
+process.stderr.write('anchors\n');
+const oltp = readTrace(dir, 'oltp');
+const oltpHits = oltp.keys.length - replay(oltp.keys, undefined, makeReplayCache('slab-lru', { entries: 1000 }));
+check(oltpHits === ANCHORS.oltpLru1000Hits, `oltp LRU at 1,000 entries: ${oltpHits} hits, the ARC paper has ${ANCHORS.oltpLru1000Hits}`);
+const scarab = readTrace(dir, 'scarab-recs');
+const scarabHitPct = (1 - replay(scarab.keys, undefined, makeReplayCache('slab-lru', { entries: 100_000 })) / scarab.keys.length) * 100;
+check(scarabHitPct.toFixed(2) === ANCHORS.scarabLru100kHitPercent.toFixed(2), `scarab LRU at 100,000: ${scarabHitPct.toFixed(2)} % hits, published ${ANCHORS.scarabLru100kHitPercent}`);
+lines.push(
+  '',
+  `Anchors: oltp, ours LRU at 1,000 entries: **${fmt(oltpHits)} hits** (the ARC paper: ${fmt(ANCHORS.oltpLru1000Hits)}); ` +
+    `scarab-recs, ours LRU at 100,000 entries: **${scarabHitPct.toFixed(2)} % hits** (published: ${ANCHORS.scarabLru100kHitPercent} %).`,
+);
+
+lines.push(
+  '',
+  '### cloudphysics bounded by bytes (libCacheSim\'s sizes)',
+  '',
+  'libCacheSim counts object bytes only; ours count what the slab holds (a 12-byte header, the key, size-class',
+  'rounding, whole pages per size class), so the same budget holds slightly fewer objects.',
+  '',
+  '| cache size | ours LRU | lru-cache | libCacheSim LRU | ours SIEVE | SIEVE model | libCacheSim SIEVE | ours − libCacheSim (LRU / SIEVE) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+);
+const cloud = readTrace(dir, 'cloudphysics');
+const a = ANCHORS.cloudphysicsBytes;
+a.sizesMiB.forEach((mib, i) => {
+  process.stderr.write(`cloudphysics: ${mib} MiB\n`);
+  const m = missesOf(cloud, { bytes: mib * 2 ** 20 });
+  const n = cloud.keys.length;
+  const publishedLru = a.lru[i]! / n;
+  const publishedSieve = a.sieve[i]! / n;
+  check(m['lru-cache'] === a.lru[i], `cloudphysics ${mib} MiB: lru-cache ${m['lru-cache']} misses, libCacheSim LRU ${a.lru[i]}`);
+  check(m['sieve-model'] === a.sieve[i], `cloudphysics ${mib} MiB: model ${m['sieve-model']} misses, libCacheSim SIEVE ${a.sieve[i]}`);
+  const dLru = m['slab-lru'] / n - publishedLru;
+  const dSieve = m['slab-sieve'] / n - publishedSieve;
+  if (!(Math.abs(dLru) < 0.01 && Math.abs(dSieve) < 0.01)) missedTargets.push(`${mib} MiB (${dLru.toFixed(4)} / ${dSieve.toFixed(4)})`);
+  lines.push(
+    `| ${mib} MiB | ${pct(m['slab-lru'] / n)} | ${pct(m['lru-cache'] / n)} | ${pct(publishedLru)} | ${pct(m['slab-sieve'] / n)} | ${pct(m['sieve-model'] / n)} | ${pct(publishedSieve)} | ${dLru >= 0 ? '+' : ''}${dLru.toFixed(4)} / ${dSieve >= 0 ? '+' : ''}${dSieve.toFixed(4)} |`,
+  );
+});
+
+lines.push(
+  '',
+  missedTargets.length === 0
+    ? 'Bounded by bytes, ours are within 0.01 of libCacheSim at every size.'
+    : `Target not met: within 0.01 of libCacheSim by bytes at ${missedTargets.length} of ${a.sizesMiB.length} sizes: ${missedTargets.join(', ')}. ` +
+        'What bounds it: a slab cache holds fewer objects in the same bytes than libCacheSim\'s byte count assumes. ' +
+        'Each of the ~50 size classes this trace uses keeps a partly used page whose free chunks no other class can take ' +
+        '(about 37 MiB at any of these sizes), chunks round entries up (the classes are 6.25 % apart), and every object ' +
+        'carries its 12-byte header and its key. That is 6–12 % less room; where the miss ratio curve falls steeply ' +
+        '(between 512 and 640 MiB it drops 8 points), that shift is several points of miss ratio.',
+  '',
+  failures.length === 0 ? 'Every exactness check passed (ours = lru-cache and ours = the model by entry count; lru-cache and the model = libCacheSim by bytes; both anchors).' : `**${failures.length} exactness checks failed:** ${failures.join('; ')}.`,
+);
+const section = lines.join('\n') + '\n';
+process.stdout.write(section);
+if (!args['no-write']) {
+  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '# Engine benchmarks\n';
+  const start = previous.indexOf('## Hit ratio on real traces');
+  const next = start < 0 ? -1 : previous.indexOf('\n## ', start + 1);
+  const updated =
+    start < 0 ? `${previous.trimEnd()}\n\n${section}` : previous.slice(0, start) + section + (next < 0 ? '' : previous.slice(next + 1));
+  writeFileSync(out, updated);
+  process.stderr.write(`wrote ${out}\n`);
+}
+if (failures.length > 0) {
+  process.stderr.write(`FAILED: ${failures.join('\n')}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,87 @@
+/**
+ * Replaying a trace against a cache, the way libCacheSim does it: every
+ * request is a lookup; a miss admits the object (demand fill), evicting as the
+ * cache decides. The caches under comparison sit behind one small interface.
+ *
+ *   slab-lru, slab-sieve   this engine, bounded by entries (maxKeys) or by
+ *                          slab bytes (maxBytes; each object stored as a
+ *                          value of its size, so headers, keys and size-class
+ *                          rounding count against the bound)
+ *   lru-cache              npm lru-cache 11 (max, or maxSize with each
+ *                          object's size): LRU exactly as libCacheSim counts it
+ *   sieve-model            the tiny reference model of SIEVE (test/support)
+ */
+
+import { LRUCache } from 'lru-cache';
+
+import { SlabLruCache } from '../src/index.js';
+import { SieveModel } from '../test/support/sieveModel.js';
+
+export interface ReplayCache {
+  /** True on a hit (which counts as a use). */
+  lookup(key: string): boolean;
+  /** Stores a missed object of `size` bytes. */
+  admit(key: string, size: number): void;
+}
+
+export type Bound = { readonly entries: number } | { readonly bytes: number };
+export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model';
+
+/** The largest object in the traces is 69,632 bytes. */
+const MAX_OBJECT_BYTES = 1 << 17;
+const zeros = Buffer.alloc(MAX_OBJECT_BYTES);
+
+export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
+  const byBytes = 'bytes' in bound;
+  if (impl === 'slab-lru' || impl === 'slab-sieve') {
+    const cache = new SlabLruCache({
+      policy: impl === 'slab-lru' ? 'lru' : 'sieve',
+      maxKeys: byBytes ? 4_000_000 : bound.entries,
+      // Bounded by entries: room for every entry, so that only maxKeys binds.
+      maxBytes: byBytes ? bound.bytes : Math.max(1 << 24, bound.entries * 128),
+      maxKeyBytes: 64,
+      maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
+    });
+    return {
+      lookup: (key) => cache.get(key) !== undefined,
+      admit: (key, size) => void cache.set(key, byBytes ? zeros.subarray(0, size) : ''),
+    };
+  }
+  if (impl === 'lru-cache') {
+    const cache = byBytes ? new LRUCache<string, true>({ maxSize: bound.bytes }) : new LRUCache<string, true>({ max: bound.entries });
+    return {
+      lookup: (key) => cache.get(key) !== undefined,
+      admit: (key, size) => void cache.set(key, true, byBytes ? { size } : undefined),
+    };
+  }
+  const model = byBytes ? new SieveModel(bound.bytes, 'bytes') : new SieveModel(bound.entries);
+  return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) };
+}
+
+/** Misses over the whole trace. */
+export function replay(keys: readonly string[], sizes: Uint32Array | undefined, cache: ReplayCache): number {
+  let misses = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!cache.lookup(key)) {
+      misses++;
+      cache.admit(key, sizes === undefined ? 1 : sizes[i]!);
+    }
+  }
+  return misses;
+}
+
+/** Published anchors (see ../shared/traces/README.md and the issue). */
+export const ANCHORS = {
+  /** libCacheSim test/test_evictionAlgo.c, miss counts at 128 MiB … 1 GiB (step 128 MiB), object bytes. */
+  cloudphysicsBytes: {
+    sizesMiB: [128, 256, 384, 512, 640, 768, 896, 1024],
+    requests: 113_872,
+    lru: [93374, 89783, 83572, 81722, 72494, 72104, 71972, 71704],
+    sieve: [91699, 86720, 78578, 76707, 69945, 66221, 64445, 64376],
+  },
+  /** Megiddo & Modha (FAST '03), the ARC paper: LRU at 1,000 entries. */
+  oltpLru1000Hits: 300_122,
+  /** caffeine issue #106: LRU at 100,000 entries hits 75.91 %. */
+  scarabLru100kHitPercent: 75.91,
+} as const;
