@@ -65,8 +65,13 @@ export interface MigrationStats {
   readonly dropped: number;
 }
 
-/** Rewrites every legacy entry of `cache` (see the file comment). A cache without any does not change. */
+/**
+ * Rewrites every legacy entry of `cache` (see the file comment). A cache
+ * without any does not change, nor does one created without `versions` (all
+ * its entries have version 0: there is no telling old from new).
+ */
 export function migrateLegacyValues(cache: SlabLruCache): MigrationStats {
+  if (!cache.options.versions) return { migrated: 0, kept: 0, dropped: 0 };
   let migrated = 0;
   let kept = 0;
   let dropped = 0;

@@ -72,7 +72,8 @@ export function describeValidationError(
   if (first.keyword === 'required') {
     const field = String((first.params as { missingProperty: string }).missingProperty);
     const where = at === '' ? 'body' : at;
-    return { code: field === 'key' ? 'missing_key' : 'invalid_body', message: `${where} must have a ${typeOf(first)} "${field}" field` };
+    const type = typeOf(first);
+    return { code: field === 'key' ? 'missing_key' : 'invalid_body', message: `${where} must have ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} "${field}" field` };
   }
   if (first.keyword === 'minLength' && /(^|\.)key$|^keys\[\d+\]$/.test(at)) return { code: 'empty_key', message: `${at} must not be empty` };
   if (/(^|\.)ttl$/.test(at)) {
