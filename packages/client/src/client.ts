@@ -96,7 +96,7 @@ export class SlabcacheClient {
   }
 
   /** The value with its version (for `cas`), Content-Type and remaining TTL; undefined if absent. */
-  getEntry(key: string, options?: CallOptions): Promise<Entry | undefined> {
+  async getEntry(key: string, options?: CallOptions): Promise<Entry | undefined> {
     checkKey(key);
     return this.#keyed(key, options, IDEMPOTENT, { method: 'GET', path: kvPath(key) }, (reply, node) => {
       if (reply.status === 404 && isNotFound(reply, node)) return undefined;
@@ -123,7 +123,7 @@ export class SlabcacheClient {
    * the key is absent. Resolves with the new version, or 0 when the entry had
    * changed (or was absent, or present against 0) and nothing was stored.
    */
-  cas(key: string, value: string | Uint8Array, expectedVersion: number, options?: SetOptions): Promise<number> {
+  async cas(key: string, value: string | Uint8Array, expectedVersion: number, options?: SetOptions): Promise<number> {
     checkKey(key);
     if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
       throw new TypeError(`expectedVersion must be a whole number ≥ 0, got ${String(expectedVersion)}`);
@@ -137,7 +137,7 @@ export class SlabcacheClient {
   }
 
   /** Deletes `key`; true if it held a value. */
-  delete(key: string, options?: CallOptions): Promise<boolean> {
+  async delete(key: string, options?: CallOptions): Promise<boolean> {
     checkKey(key);
     return this.#keyed(key, options, IDEMPOTENT, { method: 'DELETE', path: kvPath(key) }, (reply, node) => {
       if (reply.status === 404 && isNotFound(reply, node)) return false;
@@ -202,7 +202,7 @@ export class SlabcacheClient {
   /* ---- nodes ---- */
 
   /** One node's /stats: the only node, or the one named by `node` (required with several). */
-  stats(options?: CallOptions & { node?: string }): Promise<ServerStats> {
+  async stats(options?: CallOptions & { node?: string }): Promise<ServerStats> {
     const node = this.#namedNode(options?.node);
     return this.#withBudget(options, (budget) =>
       this.#send(node, budget, IDEMPOTENT, { method: 'GET', path: '/stats' }, (reply) => {
