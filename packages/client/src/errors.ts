@@ -46,7 +46,7 @@ export const SERVER_ERROR_CODES = [
   'internal_error',
 ] as const;
 
-export const ROUTER_ERROR_CODES = ['unroutable_key', 'request_timeout', 'bad_gateway', 'no_node', 'gateway_timeout'] as const;
+export const ROUTER_ERROR_CODES = ['unroutable_key', 'unroutable_batch', 'request_timeout', 'bad_gateway', 'no_node', 'gateway_timeout'] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number] | (typeof ROUTER_ERROR_CODES)[number];
 
