@@ -67,7 +67,7 @@ export class SlabcacheClient {
   constructor(options: ClientOptions) {
     const urls = urlsOf(options);
     this.#options = resolve(options);
-    this.#nodes = urls.map((url) => new Node(url, this.#options.connections));
+    this.#nodes = urls.map((url) => new Node(url, this.#options.connections, this.#options.timeout));
     const distinct = new Set(this.#nodes.map((node) => node.url));
     if (distinct.size !== this.#nodes.length) throw new TypeError('nodes must be distinct URLs');
   }
@@ -92,7 +92,12 @@ export class SlabcacheClient {
 
   /** The value's bytes, exactly as stored, or undefined if the key is absent. */
   async getBytes(key: string, options?: CallOptions): Promise<Buffer | undefined> {
-    return (await this.getEntry(key, options))?.value;
+    checkKey(key);
+    return this.#keyed(key, options, IDEMPOTENT, { method: 'GET', path: kvPath(key) }, (reply, node) => {
+      if (reply.status === 200) return reply.body;
+      if (reply.status === 404 && isNotFound(reply, node)) return undefined;
+      throw serverError(reply, node);
+    });
   }
 
   /** The value with its version (for `cas`), Content-Type and remaining TTL; undefined if absent. */
@@ -241,6 +246,11 @@ export class SlabcacheClient {
 
   /** A call about one key: to its node, failing over to the next-best node when one gives no answer. */
   #keyed<T>(key: string, options: CallOptions | undefined, attempt: Attempt, request: HttpRequest, read: (reply: HttpReply, node: string) => T): Promise<T> {
+    if (this.#nodes.length === 1) {
+      // One node: nothing to choose or fail over to.
+      const node = this.#nodes[0] as Node;
+      return this.#withBudget(options, (budget) => this.#send(node, budget, attempt, request, (reply) => read(reply, node.url)));
+    }
     return this.#withBudget(options, async (budget) => {
       const failed = new Set<Node>();
       for (;;) {
@@ -335,14 +345,10 @@ export class SlabcacheClient {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  async #withBudget<T>(options: CallOptions | undefined, run: (budget: Budget) => Promise<T>): Promise<T> {
+  #withBudget<T>(options: CallOptions | undefined, run: (budget: Budget) => Promise<T>): Promise<T> {
     const budget = new Budget(options?.timeout ?? this.#options.timeout, options?.signal);
-    try {
-      budget.check(undefined);
-      return await run(budget);
-    } finally {
-      budget.dispose();
-    }
+    budget.check(undefined);
+    return run(budget);
   }
 
   /** The node for `key` now: the best one not failed in this call and not being skipped (or, if all are, not failed). */

@@ -9,7 +9,11 @@ export interface ClientOptions {
    * next one when a node does not answer.
    */
   nodes?: readonly string[];
-  /** Budget of each call, retries included, in ms. Default 5000. */
+  /**
+   * Budget of each call, retries included, in ms; also the connect timeout.
+   * Time queued for a free connection (more calls in flight than `connections`)
+   * is not counted. Default 5000.
+   */
   timeout?: number;
   /** Extra attempts of an idempotent call after a connection failure or a 502/503/504. Default 2. */
   retries?: number;
