@@ -276,11 +276,15 @@ export class SlabcacheClient {
       let pending = keys.map((_, index) => index);
       while (pending.length > 0) {
         const groups = new Map<Node, number[]>();
-        for (const index of pending) {
-          const node = await this.#nodeFor(keys[index] as string, failed);
-          let group = groups.get(node);
-          if (group === undefined) groups.set(node, (group = []));
-          group.push(index);
+        if (this.#nodes.length === 1) groups.set(this.#nodes[0] as Node, pending);
+        else {
+          const rendezvous = this.#rendezvous ?? (await this.#loadRendezvous());
+          for (const index of pending) {
+            const node = this.#pick(rendezvous, keys[index] as string, failed);
+            let group = groups.get(node);
+            if (group === undefined) groups.set(node, (group = []));
+            group.push(index);
+          }
         }
         const retry: number[] = [];
         const errors: unknown[] = [];
@@ -355,7 +359,11 @@ export class SlabcacheClient {
   async #nodeFor(key: string, failed: ReadonlySet<Node>): Promise<Node> {
     const nodes = this.#nodes;
     if (nodes.length === 1) return nodes[0] as Node;
-    const rendezvous = this.#rendezvous ?? (await this.#loadRendezvous());
+    return this.#pick(this.#rendezvous ?? (await this.#loadRendezvous()), key, failed);
+  }
+
+  #pick(rendezvous: Rendezvous, key: string, failed: ReadonlySet<Node>): Node {
+    const nodes = this.#nodes;
     const now = Date.now();
     let best = rendezvous.best(key, (n) => !failed.has(nodes[n] as Node) && (nodes[n] as Node).downUntil <= now);
     if (best < 0) best = rendezvous.best(key, (n) => !failed.has(nodes[n] as Node));
