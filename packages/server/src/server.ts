@@ -24,7 +24,7 @@ import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
-import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { LEGACY_PREFIX_MAX_BYTES } from './legacyValues.js';
 import { registerSnapshotMetrics } from './snapshotMetrics.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
@@ -216,6 +216,9 @@ function listeningFields(config: ServerConfig, port: number, uws: UwsBuild): Rec
     node: process.version,
     uws: describeUwsBuild(uws),
     uwsBinary: uws.file,
+    defaultTtl: config.defaultTtl,
+    maxBatchKeys: config.maxBatchKeys,
+    maxBatchBytes: config.maxBatchBytes,
   };
 }
 
@@ -227,8 +230,13 @@ export function createCache(config: ServerConfig): SlabLruCache {
       maxBytes: config.maxBytes,
       maxKeyBytes: config.maxKeyBytes,
       policy: config.policy,
-      // Room for the content-type header kept in front of each value (storedValue.ts).
-      maxValueBytes: config.maxValueBytes + VALUE_HEADER_MAX_BYTES,
+      // HTTP enforces MAX_VALUE_BYTES itself. The engine keeps room for the content-type
+      // prefix of values in snapshots of earlier servers, so that such a file still loads
+      // (it is then rewritten without the prefix: legacyValues.ts).
+      maxValueBytes: config.maxValueBytes + LEGACY_PREFIX_MAX_BYTES,
+      // ETags and compare-and-set (conditional.ts): 8 bytes per entry.
+      versions: true,
+      ttl: config.defaultTtl,
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
