@@ -4,5 +4,5 @@
  * (ts-jest) and never need a prior build.
  */
 module.exports = {
-  projects: ['<rootDir>/packages/engine', '<rootDir>/packages/server', '<rootDir>/packages/loadtest', '<rootDir>/packages/cluster'],
+  projects: ['<rootDir>/packages/engine', '<rootDir>/packages/server', '<rootDir>/packages/loadtest', '<rootDir>/packages/cluster', '<rootDir>/packages/client', '<rootDir>/scripts'],
 };

@@ -35,6 +35,7 @@ function packageJestConfig(packageDir, overrides = {}) {
       '^@slabcache/engine$': path.join(__dirname, 'packages/engine/src/index.ts'),
       '^@slabcache/server$': path.join(__dirname, 'packages/server/src/index.ts'),
       '^@slabcache/cluster$': path.join(__dirname, 'packages/cluster/src/index.ts'),
+      '^@slabcache/client$': path.join(__dirname, 'packages/client/src/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     ...overrides,

@@ -150,6 +150,13 @@ describe('the router itself', () => {
     }
   });
 
+  it('refuses batches (issue 17): their keys live on several nodes', async () => {
+    for (const path of ['/mget', '/mset', '/mdel']) {
+      const refused = await call(router, 'POST', path, '{"keys":["a","b"]}');
+      expect([path, refused.status, errorCode(refused)]).toEqual([path, 400, 'unroutable_batch']);
+    }
+  });
+
   it('passes the nodes\' own answers through: 405 for GET /put, 404 for an unknown route, 400 for a missing key', async () => {
     expect(errorCode(await call(router, 'GET', '/put'))).toBe('method_not_allowed');
     expect(errorCode(await call(router, 'GET', '/nope'))).toBe('route_not_found');

@@ -1,66 +1,76 @@
 /**
- * Threads benchmark: one cache shared by worker threads.
+ * Threads benchmark: one cache shared by worker threads, against one thread
+ * with a cache of its own (issue 14's targets).
  *
- * 1. Engine throughput of a 90/10 get/set mix over `keys` keys: one thread
- *    without the lock (the cache never shared), then 1 and 2 worker threads on
- *    one shared cache (every operation locked). This machine has 2 cores.
+ * 1. Engine throughput over `keys` keys × 100 B, for each policy (LRU: every
+ *    operation under the lock; SIEVE: reads without it, seqlock.ts) and two
+ *    workloads (100 % get; 90 % get / 10 % set): one worker with an unshared
+ *    cache (no lock at all), then 1 and 2 workers attached to one shared
+ *    cache. Every worker warms up untimed; each worker runs `ops` operations;
+ *    throughput = all operations / the slowest worker's time. Rounds alternate
+ *    the configurations; medians are shown. This machine has 2 cores.
  * 2. Memory: one shared cache filled with `keys` keys and attached by 2 threads,
  *    against the cluster alternative, 2 processes each holding its own copy
  *    (ours, and lru-cache as the seed would run under the cluster module).
  *
- *   node --expose-gc --import tsx bench/threads.ts [--keys 1000000] [--ops 2000000]
+ *   node --expose-gc --import tsx bench/threads.ts [--keys 1000000] [--ops 2000000] [--rounds 3] [--out FILE]
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { SlabLruCache } from '../src/index.js';
+import { SlabLruCache, type CacheStats, type PolicyName } from '../src/index.js';
 import { startTsWorker } from '../test/support/threads.js';
-import { makeKeyPicker } from './workload.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, ops: { type: 'string', default: '2000000' }, 'memory-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '1000000' },
+    ops: { type: 'string', default: '2000000' },
+    rounds: { type: 'string', default: '3' },
+    'memory-only': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
 const keys = Number(values.keys);
 const ops = Number(values.ops);
+const rounds = Number(values.rounds);
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const MB = 1024 * 1024;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
-function filledCache(): SlabLruCache {
-  const cache = new SlabLruCache({ maxKeys: keys, maxBytes: Math.max(64 * MB, keys * 160) });
-  const value = Buffer.alloc(100, 'v');
-  for (let i = 0; i < keys; i++) cache.set('key:' + i, value);
-  return cache;
+interface WorkerResult {
+  ms: number;
+  stats: CacheStats;
 }
 
-async function sharedThroughput(cache: SlabLruCache, threads: number): Promise<number> {
-  const perThread = Math.floor(ops / threads);
+/** Runs `threads` workers (attached to `shared`, or each with its own cache) and returns ops/s and the shared stats. */
+async function throughput(policy: PolicyName, writeEvery: number, threads: number, shared: SlabLruCache | undefined): Promise<{ opsPerSec: number; stats: CacheStats }> {
   const workers = Array.from({ length: threads }, (_, t) =>
     startTsWorker(
       path.join(here, 'threads-worker.ts'),
-      { handle: cache.handle, keys, ops: perThread, seed: 7 + t },
+      { handle: shared?.handle, keys, ops, seed: 7 + t, writeEvery, policy },
       path.join(here, '../test/support/boot.cjs'),
     ),
   );
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
-  const start = performance.now();
-  const done = workers.map((w) => new Promise((resolve) => w.once('message', resolve)));
+  const done = workers.map((w) => new Promise<WorkerResult>((resolve) => w.once('message', resolve)));
   for (const w of workers) w.postMessage('go');
-  await Promise.all(done);
-  const elapsed = performance.now() - start;
+  const results = await Promise.all(done);
   await Promise.all(workers.map((w) => w.terminate()));
-  return (perThread * threads) / (elapsed / 1000);
+  const slowest = Math.max(...results.map((r) => r.ms));
+  return { opsPerSec: (ops * threads) / (slowest / 1000), stats: results[0]!.stats };
 }
 
-function unlockedThroughput(cache: SlabLruCache): number {
+function filledCache(policy: PolicyName): SlabLruCache {
+  const cache = new SlabLruCache({ maxKeys: keys, maxBytes: Math.max(64 * MB, keys * 160), policy });
   const value = Buffer.alloc(100, 'v');
-  const pick = makeKeyPicker(7);
-  const start = performance.now();
-  for (let i = 0; i < ops; i++) {
-    const key = 'key:' + pick(keys);
-    if (i % 10 === 0) cache.set(key, value);
-    else cache.get(key);
-  }
-  return ops / ((performance.now() - start) / 1000);
+  for (let i = 0; i < keys; i++) cache.set('key:' + i, value);
+  return cache;
 }
 
 /** RSS of a child process that fills a cache and, for `shared`, attaches 2 idle threads. */
@@ -89,15 +99,49 @@ function childRss(kind: 'shared' | 'own-slab' | 'own-lru'): number {
 
 const lines: string[] = [];
 if (!values['memory-only']) {
-  const cache = filledCache();
-  const single = unlockedThroughput(cache);
-  const one = await sharedThroughput(cache, 1);
-  const two = await sharedThroughput(cache, 2);
-  lines.push(`## Engine throughput, ${fmt(keys)} keys × 100 B, 90 % get / 10 % set, ${fmt(ops)} operations`, '');
-  lines.push('| configuration | ops/s | vs 1 thread unlocked |', '|---|---:|---:|');
-  lines.push(`| 1 thread, cache not shared (no lock) | ${fmt(single)} | 1.00× |`);
-  lines.push(`| 1 worker thread, shared cache (locked) | ${fmt(one)} | ${fmt(one / single, 2)}× |`);
-  lines.push(`| 2 worker threads, one shared cache | ${fmt(two)} | ${fmt(two / single, 2)}× |`);
+  const workloads = [
+    { name: '100 % get', writeEvery: 0 },
+    { name: '90 % get / 10 % set', writeEvery: 10 },
+  ] as const;
+  lines.push(`## Threads: engine throughput, ${fmt(keys)} keys × 100 B, ${fmt(ops)} operations per worker`, '');
+  lines.push(
+    `\`pnpm bench:threads\` (bench/threads.ts), ${new Date().toISOString()}, ${rounds} alternating rounds, medians. One worker with an unshared`,
+    'cache (no lock) is the baseline; "attached" workers share one cache (LRU: every operation takes the lock; SIEVE:',
+    'reads check the stripe sequences instead, seqlock.ts). Targets: 2 threads ≥ 1.6× on 100 % get, ≥ 1.4× on',
+    '90/10; one attached worker ≥ 0.95×.',
+    '',
+    '| policy | workload | 1 worker, unshared | 1 worker, attached | 2 workers, attached | lock-free reads (2 workers) |',
+    '|---|---|---:|---:|---:|---:|',
+  );
+  for (const policy of ['lru', 'sieve'] as const) {
+    const shared = filledCache(policy);
+    for (const workload of workloads) {
+      const own: number[] = [];
+      const one: number[] = [];
+      const two: number[] = [];
+      let twoStats: CacheStats | undefined;
+      for (let r = 0; r < rounds; r++) {
+        const order = [0, 1, 2].map((i) => (i + r) % 3);
+        for (const which of order) {
+          process.stderr.write(`${policy}, ${workload.name}, round ${r + 1}: ${['unshared', '1 attached', '2 attached'][which]}\n`);
+          if (which === 0) own.push((await throughput(policy, workload.writeEvery, 1, undefined)).opsPerSec);
+          else if (which === 1) one.push((await throughput(policy, workload.writeEvery, 1, shared)).opsPerSec);
+          else {
+            shared.resetCounters();
+            const result = await throughput(policy, workload.writeEvery, 2, shared);
+            two.push(result.opsPerSec);
+            twoStats = shared.stats();
+          }
+        }
+      }
+      const base = median(own);
+      const reads = twoStats!.lock_free_reads;
+      const tries = reads + twoStats!.lock_free_retries + twoStats!.lock_free_fallbacks;
+      lines.push(
+        `| ${policy} | ${workload.name} | ${fmt(base)}/s (1.00×) | ${fmt(median(one))}/s (**${fmt(median(one) / base, 2)}×**) | ${fmt(median(two))}/s (**${fmt(median(two) / base, 2)}×**) | ${policy === 'sieve' ? `${fmt((reads / Math.max(1, tries)) * 100, 1)} % of tries` : '—'} |`,
+      );
+    }
+  }
   lines.push('');
 }
 const shared = childRss('shared');
@@ -108,4 +152,12 @@ lines.push('| setup | RSS (sum over processes) | vs one shared cache |', '|---|-
 lines.push(`| one process, one shared cache, 2 worker threads attached | ${fmt(shared / MB)} MB | 1.00× |`);
 lines.push(`| cluster: 2 processes, each its own slabcache | ${fmt((2 * ownSlab) / MB)} MB | ${fmt((2 * ownSlab) / shared, 2)}× |`);
 lines.push(`| cluster: 2 processes, each its own lru-cache (the seed) | ${fmt((2 * ownLru) / MB)} MB | ${fmt((2 * ownLru) / shared, 2)}× |`);
-console.log(lines.join('\n'));
+const section = lines.join('\n') + '\n';
+console.log(section);
+if (values.out !== undefined) {
+  const previous = existsSync(values.out) ? readFileSync(values.out, 'utf8') : '';
+  const startAt = previous.indexOf('## Threads: engine throughput');
+  const endAt = startAt < 0 ? -1 : previous.indexOf('\n## Hit ratio', startAt);
+  const updated = startAt < 0 ? `${previous.trimEnd()}\n\n${section}` : previous.slice(0, startAt) + section + (endAt < 0 ? '' : previous.slice(endAt + 1));
+  writeFileSync(values.out, updated);
+}

@@ -237,7 +237,17 @@ export class SlabLruCache {
       this.#handle = allocateHandle(this.#options, randomSeed());
     }
     this.#dispose = callbacks.dispose;
-    this.#fetcher = new Fetcher(this, callbacks.fetchMethod);
+    this.#fetcher = new Fetcher(
+      {
+        // As it was set: a value cached as bytes comes back as bytes, not as a lossy string.
+        get: (key) => this.#exclusive(() => {
+          const ref = this.#lookupForGet(key);
+          return ref === NIL ? undefined : this.#storedValue(ref);
+        }),
+        set: (key, value, options) => this.set(key, value, options),
+      },
+      callbacks.fetchMethod,
+    );
     const o = this.#options;
     this.#geometry = geometryOf(o);
     this.#v = createViews(this.#handle);

@@ -38,7 +38,8 @@ export interface FetchOptions {
 
 /** What fetch needs of the cache. */
 export interface FetchTarget {
-  get(key: Key): string | undefined;
+  /** The cached value as it was set (a string, or a Buffer for bytes), counted as a get. */
+  get(key: Key): Value | undefined;
   set(key: Key, value: Value, options?: { ttl?: number }): unknown;
 }
 

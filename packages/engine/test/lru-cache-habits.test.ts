@@ -219,11 +219,19 @@ describe('lru-cache habits', () => {
       expect(cache.has('k')).toBe(false);
     });
 
-    it('without a fetchMethod, resolves with get()', async () => {
+    it('without a fetchMethod, resolves with the cached value as it was set', async () => {
       const cache = new SlabLruCache({ max: 10, ...options });
       cache.set('k', 'v');
+      cache.set('bytes', Buffer.from([0xff, 0x00]));
       expect(await cache.fetch('k')).toBe('v');
+      expect(await cache.fetch('bytes')).toEqual(Buffer.from([0xff, 0x00]));
       expect(await cache.fetch('missing')).toBeUndefined();
+    });
+
+    it('a value loaded as bytes comes back as bytes from the cache too (not a lossy string)', async () => {
+      const cache = new SlabLruCache({ max: 10, ...options, fetchMethod: async () => Buffer.from([0xff, 0xfe, 0x80]) });
+      expect(await cache.fetch('k')).toEqual(Buffer.from([0xff, 0xfe, 0x80]));
+      expect(await cache.fetch('k')).toEqual(Buffer.from([0xff, 0xfe, 0x80]));
     });
   });
 });

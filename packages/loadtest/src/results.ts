@@ -9,7 +9,8 @@ import type { MachineInfo } from './machine.js';
 import type { ServerKind } from './server-process.js';
 import type { LatencyMicros, WrkMode } from './wrk.js';
 
-export type Route = Exclude<WrkMode, 'preload'>;
+// The comparison's routes; kvget and mget are bench/batch.ts's alone.
+export type Route = Exclude<WrkMode, 'preload' | 'kvget' | 'mget'>;
 
 export interface MemorySample {
   rssKiB: number;

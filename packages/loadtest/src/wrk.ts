@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 
 import { paths } from './paths.js';
 
-export type WrkMode = 'get' | 'put' | 'mix' | 'preload';
+export type WrkMode = 'get' | 'put' | 'mix' | 'preload' | 'kvget' | 'mget';
 
 export interface WrkOptions {
   url: string;

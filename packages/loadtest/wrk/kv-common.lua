@@ -10,7 +10,12 @@
 -- Script arguments (after `--`), all name=value: pool (keys, default 100000),
 -- value (bytes, default 100), prefix (default "key-"), putpct (mix mode: percent
 -- of PUTs, default 10), from/to (preload mode: key range, default 0..pool),
--- threads (preload mode: must equal wrk's -t, default 1).
+-- threads (preload mode: must equal wrk's -t, default 1), batch (mget mode: keys
+-- per POST /mget, default 100).
+--
+-- Modes: get (GET /get?key=), put (POST /put), mix, preload, kvget (GET
+-- /kv/<key>, the route @slabcache/client reads through) and mget (POST /mget
+-- with `batch` random keys; a 200 counts once, whatever its hits).
 --
 -- In preload mode each thread also prints "WRK_PROGRESS <thread id> <responses>"
 -- at most once a second (checked every 1,024 responses), which src/wrk.ts turns
@@ -31,7 +36,7 @@ function setup(thread)
 end
 
 local function parse_args(args)
-  local opts = { pool = 100000, value = 100, prefix = "key-", putpct = 10, threads = 1 }
+  local opts = { pool = 100000, value = 100, prefix = "key-", putpct = 10, threads = 1, batch = 100 }
   for _, arg in ipairs(args) do
     local name, val = string.match(arg, "^([%w_]+)=(.*)$")
     if name == nil then error("argument must be name=value, got: " .. arg) end
@@ -86,11 +91,25 @@ local function random_key()
   return math.random(0, opts.pool - 1)
 end
 
+local function kv_get_request(i)
+  return wrk.format("GET", "/kv/" .. opts.prefix .. i)
+end
+
+local mget_keys = {}
+local function mget_request()
+  for n = 1, opts.batch do mget_keys[n] = '"' .. opts.prefix .. random_key() .. '"' end
+  return wrk.format("POST", "/mget", nil, '{"keys":[' .. table.concat(mget_keys, ",", 1, opts.batch) .. ']}')
+end
+
 function request()
   if MODE == "get" then
     return get_request(random_key())
   elseif MODE == "put" then
     return put_request(random_key())
+  elseif MODE == "kvget" then
+    return kv_get_request(random_key())
+  elseif MODE == "mget" then
+    return mget_request()
   elseif MODE == "mix" then
     if math.random(1, 100) <= opts.putpct then return put_request(random_key()) end
     return get_request(random_key())

@@ -12,7 +12,10 @@
 
 import { availableParallelism } from 'node:os';
 
+import type { PolicyName } from '@slabcache/engine';
+
 import { parseTokens } from './auth/tokens.js';
+import { MAX_TTL_MS } from './ttl.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -28,6 +31,14 @@ export interface ServerConfig {
   readonly maxKeyBytes: number;
   /** Longest value in bytes (UTF-8 for JSON string values, raw for /kv bodies). */
   readonly maxValueBytes: number;
+  /** Engine: which entry leaves when the cache is full (see README "Eviction policy"). */
+  readonly policy: PolicyName;
+  /** TTL in ms of entries written without one (the engine's `ttl` option); 0 = they never expire. */
+  readonly defaultTtl: number;
+  /** Most keys in one /mget, /mset or /mdel. */
+  readonly maxBatchKeys: number;
+  /** Largest request body of a batch, and largest /mget reply. */
+  readonly maxBatchBytes: number;
   readonly logLevel: LogLevel;
   /** Log every request (method, path, status, duration). Off by default: it costs throughput. */
   readonly logRequests: boolean;
@@ -109,6 +120,14 @@ function boolean(raw: string): boolean {
   throw new ConfigError('must be true or false');
 }
 
+const POLICIES: readonly PolicyName[] = ['sieve', 'lru'];
+
+function policy(raw: string): PolicyName {
+  const value = raw.trim();
+  if (!(POLICIES as readonly string[]).includes(value)) throw new ConfigError(`must be one of ${POLICIES.join(', ')}`);
+  return value as PolicyName;
+}
+
 function logLevel(raw: string): LogLevel {
   const text = raw.trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}`);
@@ -152,6 +171,10 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'maxBytes', env: 'MAX_BYTES', flag: '--max-bytes', defaultValue: 1_610_612_736, parse: integer(1, MAX_SLAB_BYTES), help: 'slab memory for keys, values and entry headers, reserved at startup (1.5 GiB)' },
   { key: 'maxKeyBytes', env: 'MAX_KEY_BYTES', flag: '--max-key-bytes', defaultValue: 1024, parse: integer(1, 65_000), help: 'longest key, in UTF-8 bytes' },
   { key: 'maxValueBytes', env: 'MAX_VALUE_BYTES', flag: '--max-value-bytes', defaultValue: 1_048_576, parse: integer(0, 512 * 1024 ** 2), help: 'longest value, in bytes (1 MiB)' },
+  { key: 'policy', env: 'POLICY', flag: '--policy', defaultValue: 'sieve', parse: policy, help: 'eviction policy: sieve (a hit sets a bit; reads run in parallel across THREADS) or lru (exact LRU, every operation under one lock)' },
+  { key: 'defaultTtl', env: 'DEFAULT_TTL', flag: '--default-ttl', defaultValue: 0, parse: integer(0, MAX_TTL_MS), help: 'TTL in ms of entries written without a ttl (0 = they never expire)' },
+  { key: 'maxBatchKeys', env: 'MAX_BATCH_KEYS', flag: '--max-batch-keys', defaultValue: 1000, parse: integer(1, 100_000), help: 'most keys in one /mget, /mset or /mdel' },
+  { key: 'maxBatchBytes', env: 'MAX_BATCH_BYTES', flag: '--max-batch-bytes', defaultValue: 16 * 1024 * 1024, parse: integer(1024, 1024 ** 3), help: 'largest request body of a batch, and largest /mget reply, in bytes (16 MiB)' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', defaultValue: 'info', parse: logLevel, help: `pino log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'logRequests', env: 'LOG_REQUESTS', flag: '--log-requests', defaultValue: false, parse: boolean, help: 'log every request at info level (slows the server down)' },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', defaultValue: 5000, parse: integer(0, 600_000), help: 'on SIGTERM/SIGINT, how long to let in-flight requests finish before closing every socket' },

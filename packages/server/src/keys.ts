@@ -12,27 +12,32 @@
 import { parse as parseQuery } from 'node:querystring';
 
 import { badRequest, keyTooLarge } from './errors.js';
+import { unknownParameter } from './query.js';
 
 /** `key=<text>` and nothing else, with nothing to decode: the common case, read without parsing. */
 const PLAIN_KEY_QUERY = /^key=[^&%+]+$/;
 
 /** The `key` query parameter of `/get?key=...`; 400 when missing, empty or repeated. */
 export function keyFromQuery(query: string): string {
-  const key = optionalKeyFromQuery(query);
+  const key = optionalKeyFromQuery(query, '/get');
   if (key === undefined) throw badRequest('missing_key', 'query parameter "key" is required, e.g. /get?key=foo');
   return key;
 }
 
 /**
  * The `key` query parameter if the query has one (undefined otherwise); 400 when
- * empty or repeated. `/put?key=...` is the routable form of a /put: a router that
- * hashes on the URL picks the node from it, and the handler requires the body's
- * key to be the same (docs/cluster.md).
+ * empty or repeated, or when the query has any other parameter (`unknown_parameter`:
+ * /put takes its TTL in the body, and nothing a client sends is ignored).
+ * `/put?key=...` is the routable form of a /put: a router that hashes on the URL
+ * picks the node from it, and the handler requires the body's key to be the same
+ * (docs/cluster.md).
  */
-export function optionalKeyFromQuery(query: string): string | undefined {
+export function optionalKeyFromQuery(query: string, route = '/get'): string | undefined {
   if (query === '') return undefined;
   if (PLAIN_KEY_QUERY.test(query)) return query.slice(4);
-  const key = parseQuery(query)['key'];
+  const parsed = parseQuery(query);
+  for (const name in parsed) if (name !== 'key') throw unknownParameter(name, ['key'], route);
+  const key = parsed['key'];
   if (key === undefined) return undefined;
   if (Array.isArray(key)) throw badRequest('repeated_key', 'query parameter "key" must be given once');
   if (key === '') throw badRequest('empty_key', 'key must not be empty');

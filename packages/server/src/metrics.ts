@@ -32,7 +32,7 @@ export interface RouteLabel {
 }
 
 /** Statuses the server answers with; anything else is counted under "other". */
-const STATUSES = [200, 204, 400, 401, 403, 404, 405, 413, 429, 500, 503] as const;
+const STATUSES = [200, 204, 304, 400, 401, 403, 404, 405, 412, 413, 429, 500, 503] as const;
 const OTHER_STATUS = STATUSES.length;
 const STATUS_SLOTS = STATUSES.length + 1;
 const STATUS_SLOT = new Uint8Array(600).fill(OTHER_STATUS);

@@ -1,20 +1,20 @@
 /**
  * The HTTP API, as handlers that turn a request into a `Reply`:
  *
- *   PUT|POST /put      {"key","value"} JSON (the seed's API)       200 {"ok":true}
+ *   PUT|POST /put      {"key","value","ttl"?,"ifVersion"?} JSON       200 {"ok":true} | 412
  *                      optional ?key= must equal the body's key     (400 key_mismatch)
- *   GET      /get?key=                                             200 {"key","value"} | 404
- *   GET      /kv/:key  raw bytes, stored Content-Type              200 | 404
- *   HEAD     /kv/:key  as GET without the body; no recency bump     200 | 404
- *   PUT      /kv/:key  raw body = value, Content-Type kept          200 {"ok":true}
- *   DELETE   /kv/:key                                              200 {"ok":true} | 404
+ *   GET      /get?key=                                             200 {"key","value"} | 304 | 404
+ *   *        /kv/:key  raw bytes, versions, TTL, conditions         kvRoutes.ts
+ *   POST     /mget, /mset, /mdel  batches                          batchRoutes.ts
  *   GET      /health, /stats, /metrics
  *   GET      /dashboard  a static page that polls /stats (dashboard/route.ts)
  *
  * Every check runs before the cache is touched, so a refused request changes
- * nothing. Values are stored through storedValue.ts (a content-type header in
- * front of the bytes); reads hand uWS the engine's copy of the bytes, or for
- * /get one JSON string built from the decoded value.
+ * nothing. Values are stored as they were sent; a /kv value's Content-Type is
+ * the entry's metadata (contentType.ts). Reads carry the entry's version as
+ * an ETag and its remaining TTL (ttl.ts); /get honours If-None-Match (304)
+ * and If-Match (412) like /kv. /put with `ifVersion` is a compare-and-set:
+ * stored only if the entry's version is that (0 = only if absent).
  */
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,15 +24,18 @@ import type { UwsBuild } from './uws.js';
 import type { SlabLruCache } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
 
+import { batchRoutes } from './batchRoutes.js';
 import { parseJson, readBody } from './body.js';
+import { hasPreconditions, preconditionFailed, preconditionsOf, readOutcome } from './conditional.js';
 import { dashboardRoute } from './dashboard/route.js';
 import type { ServerConfig } from './config.js';
 import { badRequest, HttpError, valueTooLarge } from './errors.js';
-import { checkKeySize, keyFromPath, keyFromQuery, optionalKeyFromQuery } from './keys.js';
+import { checkKeySize, keyFromQuery, optionalKeyFromQuery } from './keys.js';
+import { entryHeaders, kvRoutes, notFound, notModified, OK, setOptions, storedVersionReply } from './kvRoutes.js';
 import type { RouteLabel, ServerMetrics } from './metrics.js';
-import { errorReply, jsonReply, type Reply } from './reply.js';
+import { jsonReply, type Reply } from './reply.js';
 import { describeValidationError, validatePutBody } from './schemas.js';
-import { bytesOf, contentTypeOf, encodeBytes, encodeText, isStorableContentType, MAX_CONTENT_TYPE_BYTES, textOf } from './storedValue.js';
+import { checkTtl } from './ttl.js';
 
 export type Handler = (req: Request) => Reply | Promise<Reply>;
 
@@ -66,9 +69,6 @@ export function putBodyLimit(config: ServerConfig): number {
   return 2 * (config.maxKeyBytes + config.maxValueBytes) + 4096;
 }
 
-/** The answer to a successful write or delete. (No 204: uWS 20.30 sends a bogus Content-Length with it.) */
-const OK = jsonReply(200, '{"ok":true}');
-
 export function routeTable(ctx: RouteContext): RouteSpec[] {
   const { cache, config } = ctx;
   const maxKeyBytes = config.maxKeyBytes;
@@ -80,18 +80,16 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
       'body_too_large',
       `request body is ${actual} bytes, over the limit of ${putLimit} bytes (2 × (MAX_KEY_BYTES + MAX_VALUE_BYTES) + 4096)`,
     );
-  const kvValueTooLarge = (actual: number): HttpError => valueTooLarge(actual, maxValueBytes);
-
   const put: Handler = async (req) => {
     // The routable form /put?key=K (docs/cluster.md): a router chose the node by K, so the
     // entry must be stored under K, or reads of K would look for it on another node.
-    const routedKey = optionalKeyFromQuery(req.path_query);
+    const routedKey = optionalKeyFromQuery(req.path_query, '/put');
     const body = parseJson(await readBody(req, putLimit, putBodyTooLarge));
     if (!validatePutBody(body)) {
       const { code, message } = describeValidationError(validatePutBody.errors);
       throw badRequest(code, message);
     }
-    const { key, value } = body;
+    const { key, value, ttl, ifVersion } = body;
     if (routedKey !== undefined && routedKey !== key) throw keyMismatch(routedKey, key);
     checkKeySize(key, maxKeyBytes);
     // Same shortcut as for keys: a UTF-16 unit is at most 3 UTF-8 bytes.
@@ -99,56 +97,34 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
       const valueBytes = Buffer.byteLength(value, 'utf8');
       if (valueBytes > maxValueBytes) throw valueTooLarge(valueBytes, maxValueBytes);
     }
-    cache.set(key, encodeText(value));
-    return OK;
+    const options = setOptions(ttl === undefined ? undefined : checkTtl(ttl, 'ttl'), undefined);
+    if (ifVersion === undefined) {
+      cache.set(key, value, options);
+      return OK;
+    }
+    const version = cache.setIf(key, value, ifVersion, options);
+    if (version === 0) throw preconditionFailed(key, cache.getEntryBytes(key, { peek: true })?.version ?? 0);
+    return storedVersionReply(version);
   };
 
   const get: Handler = (req) => {
     const key = keyFromQuery(req.path_query);
     checkKeySize(key, maxKeyBytes);
-    const stored = cache.get(key);
-    if (stored === undefined) return notFound(key);
-    return jsonReply(200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(textOf(stored))}}`);
-  };
-
-  const kvKey = (req: Request): string => {
-    const key = keyFromPath(req.path_parameters['key']);
-    checkKeySize(key, maxKeyBytes);
-    return key;
-  };
-
-  const kvGet: Handler = (req) => {
-    const key = kvKey(req);
-    const stored = cache.getBytes(key);
-    if (stored === undefined) return notFound(key);
-    return { status: 200, body: bytesOf(stored), contentType: contentTypeOf(stored) };
-  };
-
-  // HEAD reports what GET would send without changing recency or hit counters.
-  const kvHead: Handler = (req) => {
-    const key = kvKey(req);
-    const stored = cache.peekBytes(key);
-    if (stored === undefined) return notFound(key);
-    return { status: 200, body: bytesOf(stored), contentType: contentTypeOf(stored) };
-  };
-
-  const kvPut: Handler = async (req) => {
-    const key = kvKey(req);
-    const contentType = req.headers['content-type'];
-    if (contentType !== undefined && !isStorableContentType(contentType)) {
-      throw badRequest(
-        'invalid_content_type',
-        `Content-Type must be printable ASCII of at most ${MAX_CONTENT_TYPE_BYTES} bytes to be stored with the value`,
-      );
+    const entry = cache.getEntry(key);
+    const p = req.headers['if-match'] === undefined && req.headers['if-none-match'] === undefined ? undefined : preconditionsOf(req.headers);
+    if (entry === undefined) {
+      if (p?.ifMatch !== undefined) throw preconditionFailed(key, 0);
+      return notFound(key);
     }
-    const body = await readBody(req, maxValueBytes, kvValueTooLarge);
-    cache.set(key, encodeBytes(body, contentType === '' ? undefined : contentType));
-    return OK;
-  };
-
-  const kvDelete: Handler = (req) => {
-    const key = kvKey(req);
-    return cache.delete(key) ? OK : notFound(key);
+    if (p !== undefined && hasPreconditions(p)) {
+      const outcome = readOutcome(p, entry.version);
+      if (outcome === 'failed') throw preconditionFailed(key, entry.version);
+      if (outcome === 'not_modified') return notModified(entry.version, entry.remainingTTL);
+    }
+    return {
+      ...jsonReply(200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(entry.value)}}`),
+      headers: entryHeaders(entry.version, entry.remainingTTL),
+    };
   };
 
   const health: Handler = () => HEALTHY;
@@ -213,10 +189,8 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
     { method: 'put', pattern: '/put', handler: put },
     { method: 'post', pattern: '/put', handler: put },
     { method: 'get', pattern: '/get', handler: get },
-    { method: 'get', pattern: '/kv/:key', handler: kvGet },
-    { method: 'head', pattern: '/kv/:key', handler: kvHead },
-    { method: 'put', pattern: '/kv/:key', handler: kvPut },
-    { method: 'delete', pattern: '/kv/:key', handler: kvDelete },
+    ...kvRoutes(ctx),
+    ...batchRoutes(ctx),
     { method: 'get', pattern: '/health', handler: health },
     { method: 'get', pattern: '/stats', handler: stats },
     { method: 'get', pattern: '/metrics', handler: metrics },
@@ -234,10 +208,6 @@ function keyMismatch(routedKey: string, bodyKey: string): HttpError {
       'your router read it from the body and got it wrong (e.g. a \\u escape of a non-ASCII character): ' +
       'send /put?key=<url-encoded key> yourself (docs/cluster.md)',
   );
-}
-
-function notFound(key: string): Reply {
-  return errorReply(404, 'not_found', `no value for key ${JSON.stringify(key)}`);
 }
 
 /** The metrics label of a route. */

@@ -26,7 +26,7 @@ import { assertNoForeignListeners, assertPortFree } from './exclusivePort.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics, type MetricsThread } from './metrics.js';
 import { putBodyLimit, routeTable, type RouteContext } from './routes.js';
-import { VALUE_HEADER_MAX_BYTES } from './storedValue.js';
+import { LEGACY_PREFIX_MAX_BYTES } from './legacyValues.js';
 import { registerSnapshotMetrics } from './snapshotMetrics.js';
 import { snapshotKeeperFor, withSnapshots, type SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 import { startThreadPool } from './threads/pool.js';
@@ -262,6 +262,9 @@ function listeningFields(config: ServerConfig, port: number, uws: UwsBuild, acce
     node: process.version,
     uws: describeUwsBuild(uws),
     uwsBinary: uws.file,
+    defaultTtl: config.defaultTtl,
+    maxBatchKeys: config.maxBatchKeys,
+    maxBatchBytes: config.maxBatchBytes,
     access: describeAccess(access),
     tls: tls === undefined ? false : { cert: tls.cert, subject: tls.subject, subjectAltName: tls.subjectAltName, validTo: tls.validTo, fingerprint256: tls.fingerprint256 },
   };
@@ -274,12 +277,18 @@ export function createCache(config: ServerConfig): SlabLruCache {
       maxKeys: config.maxKeys,
       maxBytes: config.maxBytes,
       maxKeyBytes: config.maxKeyBytes,
-      // Room for the content-type header kept in front of each value (storedValue.ts).
-      maxValueBytes: config.maxValueBytes + VALUE_HEADER_MAX_BYTES,
+      policy: config.policy,
+      // HTTP enforces MAX_VALUE_BYTES itself. The engine keeps room for the content-type
+      // prefix of values in snapshots of earlier servers, so that such a file still loads
+      // (it is then rewritten without the prefix: legacyValues.ts).
+      maxValueBytes: config.maxValueBytes + LEGACY_PREFIX_MAX_BYTES,
+      // ETags and compare-and-set (conditional.ts): 8 bytes per entry.
+      versions: true,
+      ttl: config.defaultTtl,
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES: ${why}`);
+    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES/POLICY: ${why}`);
   }
 }
 

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { restoreSnapshot, saveSnapshot, SnapshotError, type SlabLruCache, type SnapshotErrorCode } from '@slabcache/engine';
 
 import { ConfigError } from './config.js';
+import { migrateLegacyValues } from './legacyValues.js';
 import type { Logger } from './logger.js';
 
 /** A SNAPSHOT_PATH that cannot be used; the message says why. A ConfigError, so the CLI exits 2 with it. */
@@ -236,11 +237,16 @@ export class SnapshotKeeper {
       const stats = await restoreSnapshot(this.#cache, this.#path, {
         onProgress: (p) => progress(p.phase, p.bytes, p.totalBytes, p.entries),
       });
-      this.#lastLoad = operation('ok', started, stats.entries, stats.bytes);
+      // A snapshot of an earlier server: values carry their content type inside; move it to metadata.
+      const legacy = migrateLegacyValues(this.#cache);
+      this.#lastLoad = operation('ok', started, this.#cache.size, stats.bytes);
       this.#logger.info(
         { entries: stats.entries, records: stats.records, expired: stats.expired, dropped: stats.dropped, bytes: stats.bytes, ms: Math.round(stats.durationMs), savedAt: new Date(stats.createdAt).toISOString() },
         'snapshot loaded',
       );
+      if (legacy.migrated + legacy.kept + legacy.dropped > 0) {
+        this.#logger.info({ ...legacy, ms: Math.round(performance.now() - started - stats.durationMs) }, 'snapshot of an earlier server: values rewritten with their content type as metadata');
+      }
     } catch (error) {
       if (error instanceof SnapshotError && error.code === 'ERR_SNAPSHOT_MISSING') {
         this.#lastLoad = operation('missing', started, 0, 0);

@@ -49,7 +49,8 @@ describe('400 Bad Request', () => {
 
   it('GET /get without a key, with an empty key, or with the key repeated', async () => {
     expectError(await t.call('GET', '/get'), 400, 'missing_key');
-    expectError(await t.call('GET', '/get?other=1'), 400, 'missing_key');
+    // Issue 17: a parameter the route does not take is refused, not ignored.
+    expect(expectError(await t.call('GET', '/get?other=1'), 400, 'unknown_parameter')).toBe('unknown query parameter "other": /get takes only ?key=');
     expectError(await t.call('GET', '/get?key='), 400, 'empty_key');
     const repeated = expectError(await t.call('GET', '/get?key=a&key=b'), 400, 'repeated_key');
     expect(repeated).toMatch(/once/);
@@ -87,7 +88,7 @@ describe('404 and 405', () => {
 
 describe('500', () => {
   it('answers an internal failure with a generic message and no stack trace', async () => {
-    const spy = jest.spyOn(t.server.cache, 'get').mockImplementation(() => {
+    const spy = jest.spyOn(t.server.cache, 'getEntry').mockImplementation(() => {
       throw new Error('secret internal detail at /work/main/packages/engine/src/cache.ts:42');
     });
     try {

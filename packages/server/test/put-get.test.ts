@@ -2,6 +2,7 @@
  * The seed's API: PUT/POST /put with {"key","value"} JSON, GET /get?key=.
  */
 
+import { errorOf } from './support/http';
 import { startTestServer, type TestServer } from './support/server';
 
 let t: TestServer;
@@ -58,9 +59,11 @@ describe('PUT|POST /put then GET /get', () => {
     }
   });
 
-  it('ignores extra fields in the body, as the seed did', async () => {
-    expect((await putJson('POST', { key: 'extra', value: 'x', ttl: 5, other: { a: 1 } })).status).toBe(200);
-    expect((await t.call('GET', '/get?key=extra')).json).toEqual({ key: 'extra', value: 'x' });
+  it('refuses a field it does not know, naming it, and stores nothing (#17: never silently ignored)', async () => {
+    const reply = await putJson('POST', { key: 'extra', value: 'x', tll: 5 });
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply)).toEqual({ code: 'unknown_field', message: 'unknown field "tll" in the body; known fields: key, value, ttl, ifVersion' });
+    expect(t.server.cache.has('extra')).toBe(false);
   });
 
   it('accepts a value of exactly MAX_VALUE_BYTES and a key of exactly MAX_KEY_BYTES', async () => {

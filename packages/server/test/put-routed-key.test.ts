@@ -34,9 +34,15 @@ describe('PUT|POST /put?key=', () => {
     }
   });
 
-  it('ignores other query parameters, as before, when there is no key among them', async () => {
-    expect((await put('?other=1', { key: 'no-routed-key', value: 'v' })).status).toBe(200);
-    expect((await t.call('GET', '/get?key=no-routed-key')).status).toBe(200);
+  it('refuses other query parameters, naming them, and stores nothing (issue 17: never silently ignored)', async () => {
+    const refused = await put('?ttl=5', { key: 'no-routed-key', value: 'v' });
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused)).toEqual({
+      code: 'unknown_parameter',
+      message: 'unknown query parameter "ttl": /put takes only ?key= (ttl and ifVersion go in the JSON body)',
+    });
+    expect((await put('?key=no-routed-key&other=1', { key: 'no-routed-key', value: 'v' })).status).toBe(400);
+    expect((await t.call('GET', '/get?key=no-routed-key')).status).toBe(404);
   });
 
   it('refuses a body whose key differs from the URL key with 400 key_mismatch, and stores nothing', async () => {

@@ -63,7 +63,7 @@ it('logs one line per request with LOG_REQUESTS on', async () => {
 it('logs an internal error with its stack', async () => {
   const log = capture();
   const t = await startTestServer({ logger: log.logger });
-  const spy = jest.spyOn(t.server.cache, 'getBytes').mockImplementation(() => {
+  const spy = jest.spyOn(t.server.cache, 'getEntryBytes').mockImplementation(() => {
     throw new Error('engine exploded');
   });
   try {

@@ -194,13 +194,13 @@ describe('SnapshotKeeper', () => {
     const file = checkSnapshotPath(path.join(freshDir(), 'cache.snap'));
     const cache = newCache();
     for (let i = 0; i < 2000; i++) cache.set(`k${i}`, 'v');
-    const seen: boolean[] = [];
+    const seen: string[] = [];
     const keeper = new SnapshotKeeper({
       cache,
       path: file,
       intervalSeconds: 0,
       logger: capturingLogger().logger,
-      onStatus: (status) => seen.push(status.saving),
+      onStatus: (status) => seen.push(status.saving ? (status.save_progress?.walk_done ? 'walk done' : 'saving') : 'idle'),
     });
     const first = keeper.saveNow();
     expect(keeper.status().saving).toBe(true);
@@ -208,6 +208,9 @@ describe('SnapshotKeeper', () => {
     expect(second).toBe(first);
     expect(await Promise.all([first, second])).toEqual([true, true]);
     expect(keeper.status()).toMatchObject({ saves_ok: 1, saving: false });
-    expect(seen).toEqual([true, false]); // listeners (other threads' /stats) hear of each change
+    // Listeners (other threads' /stats) hear of each change: the save's progress block by block, then its end.
+    expect(seen[0]).toBe('saving');
+    expect(seen.slice(-2)).toEqual(['walk done', 'idle']);
+    expect(seen.filter((s) => s === 'idle')).toHaveLength(1);
   });
 });

@@ -6,7 +6,6 @@
  */
 
 import { createServer } from '../src/index';
-import { encodeText, textOf } from '../src/storedValue';
 
 import { request } from './support/http';
 import { TEST_LIMITS } from './support/server';
@@ -25,9 +24,9 @@ it('the embedding thread and both server threads share one cache; stop() waits f
       expect(put.status).toBe(200);
     }
     // Written by the server threads, read here.
-    expect(textOf(server.cache.get('e7') as string)).toBe('from http 7');
+    expect(server.cache.get('e7')).toBe('from http 7');
     // Written here, read through the server threads.
-    server.cache.set('from-embedder', encodeText('hello'));
+    server.cache.set('from-embedder', 'hello');
     expect((await request(base, 'GET', '/get?key=from-embedder')).json).toEqual({ key: 'from-embedder', value: 'hello' });
     const counts = server.metrics.threadRequests();
     expect(counts.map((t) => t.id)).toEqual([0, 1]);

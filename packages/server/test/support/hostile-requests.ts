@@ -131,6 +131,8 @@ export function percentEncode(key: string): string {
 
 // ---------------------------------------------------------------- the /put oracle
 
+const PUT_FIELDS: ReadonlySet<string> = new Set(['key', 'value', 'ttl', 'ifVersion']);
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The README's /put rules, in order: size, UTF-8, JSON, shape, fields, limits. */
@@ -152,6 +154,8 @@ export function expectedPut(body: Buffer): { readonly status: number; readonly c
   const { key, value } = parsed as { key?: unknown; value?: unknown };
   if (key === undefined) return { status: 400, code: 'missing_key' };
   if (value === undefined) return { status: 400, code: 'invalid_body' };
+  // Issue 17: a field the body may not have is refused (after the required ones, before types).
+  if (Object.keys(parsed).some((field) => !PUT_FIELDS.has(field))) return { status: 400, code: 'unknown_field' };
   if (typeof key !== 'string') return { status: 400, code: 'invalid_body' };
   if (key === '') return { status: 400, code: 'empty_key' };
   if (typeof value !== 'string') return { status: 400, code: 'invalid_body' };
@@ -270,7 +274,8 @@ export function hostileRequests(seed: number, lane: number): Generator {
   };
 
   const generators: Array<[number, (protected_: ProtectedKeys) => HostileCase]> = [
-    // A valid write to a lane key: odd keys and values, odd headers, extra and prototype fields.
+    // A write to a lane key: odd keys and values, odd headers; valid, or with extra and prototype
+    // fields (refused since issue 17: an unknown field is never ignored).
     [
       14,
       () => {
@@ -279,7 +284,7 @@ export function hostileRequests(seed: number, lane: number): Generator {
         const extra = pick(rng, ['', ',"__proto__":{"polluted":true}', ',"constructor":{"prototype":{"polluted":true}}', ',"extra":[1,2,3]']);
         const body = Buffer.from(`{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)}${extra}}`);
         const contentType: Array<[string, string]> = pick(rng, [[], [['Content-Type', 'application/json']], [['Content-Type', 'text/plain']], [['Content-Type', 'x/y; q="\\\u007f"']]]);
-        return putCase('valid put', body, 'lane', key, contentType);
+        return putCase(extra === '' ? 'valid put' : `put with ${extra.slice(2, extra.indexOf(':') - 1)}`, body, 'lane', key, contentType);
       },
     ],
     // A hostile /put body, against a lane key or a protected key.
@@ -301,12 +306,13 @@ export function hostileRequests(seed: number, lane: number): Generator {
       ({ keys: protectedKeys, textOf }) => {
         const r = int(rng, 8);
         if (r === 0) return plain(`/get?key=${percentEncode(laneKey())}&key=b`, { status: 400, code: 'repeated_key' }, 'repeated key parameter');
-        if (r === 1) return plain(`/get?other=${int(rng, 9)}`, { status: 400, code: 'missing_key' }, 'no key parameter');
+        if (r === 1) return plain(`/get?other=${int(rng, 9)}`, { status: 400, code: 'unknown_parameter' }, 'an unknown parameter');
         if (r === 2) return plain('/get?key=', { status: 400, code: 'empty_key' }, 'empty key parameter');
         if (r === 3) return plain(`/get?key=${'k'.repeat(ATTACK_LIMITS.maxKeyBytes + 1 + int(rng, 500))}`, { status: 413, code: 'key_too_large' }, 'key over the limit');
         if (r === 4) return plain(`/get?key=nx-${pick(rng, ['%zz', '%C3%28', '%', '%E2%82', '%00'])}`, { status: 404, code: 'not_found' }, 'bad escapes in a missing key');
         const key = r === 5 && protectedKeys.length > 0 ? pick(rng, protectedKeys) : laneKey();
-        const query = `key=${percentEncode(key)}${rng() < 0.2 ? '&x=1&y=2' : ''}`;
+        const query = `key=${percentEncode(key)}`;
+        if (rng() < 0.2) return plain(`/get?${query}&x=1&y=2`, { status: 400, code: 'unknown_parameter' }, 'a key with unknown parameters');
         const held = model.get(modelKey(key));
         if (r === 5 && protectedKeys.length > 0) return { ...plain(`/get?${query}`, { status: 200 }, 'read a protected key'), expectValue: textOf(key) };
         return held
@@ -324,8 +330,8 @@ export function hostileRequests(seed: number, lane: number): Generator {
         if (r <= 3) {
           const over = rng() < 0.08;
           const body = randomBytes(rng, over ? ATTACK_LIMITS.maxValueBytes + 1 + int(rng, 100_000) : int(rng, 8000));
-          const contentType = pick(rng, [undefined, 'image/png', 'text/plain; charset=utf-8', 'x'.repeat(128), 'a\tb', 'a\u007fb', '']);
-          const badType = contentType !== undefined && contentType !== '' && !/^[\x20-\x7e]{1,127}$/.test(contentType);
+          const contentType = pick(rng, [undefined, 'image/png', 'text/plain; charset=utf-8', 'x'.repeat(128), 'x'.repeat(256), 'a\tb', 'a\u007fb', '']);
+          const badType = contentType !== undefined && contentType !== '' && !/^[\x20-\x7e]{1,255}$/.test(contentType);
           const useChunked = rng() < 0.3;
           const headers: Array<readonly [string, string]> = [HOST];
           if (contentType !== undefined) headers.push(['Content-Type', contentType]);

@@ -1,0 +1,5 @@
+-- kvget.lua: wrk script, mode "kvget" of kv-common.lua (read its header for arguments).
+-- Example: wrk -t1 -c50 -d10s -s kvget.lua http://127.0.0.1:7171 -- pool=100000
+MODE = "kvget"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "kv-common.lua")
