@@ -49,7 +49,7 @@ const MAX_RETRY_DELAY_MS = 1000;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
 
-type Resolved = Required<Omit<ClientOptions, 'url' | 'nodes'>>;
+type Resolved = Required<Omit<ClientOptions, 'url' | 'nodes' | 'token'>>;
 
 interface Attempt {
   /** May be sent again after a connection failure or a retryable status. */
@@ -67,7 +67,8 @@ export class SlabcacheClient {
   constructor(options: ClientOptions) {
     const urls = urlsOf(options);
     this.#options = resolve(options);
-    this.#nodes = urls.map((url) => new Node(url, this.#options.connections, this.#options.timeout));
+    const token = tokenOf(options);
+    this.#nodes = urls.map((url) => new Node(url, this.#options.connections, this.#options.timeout, token));
     const distinct = new Set(this.#nodes.map((node) => node.url));
     if (distinct.size !== this.#nodes.length) throw new TypeError('nodes must be distinct URLs');
   }
@@ -403,7 +404,7 @@ function urlsOf(options: ClientOptions): readonly string[] {
 }
 
 function resolve(options: ClientOptions): Resolved {
-  const known = new Set(['url', 'nodes', ...Object.keys(DEFAULTS)]);
+  const known = new Set(['url', 'nodes', 'token', ...Object.keys(DEFAULTS)]);
   for (const name of Object.keys(options)) if (!known.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`);
   const out = { ...DEFAULTS } as Record<keyof Resolved, number>;
   for (const name of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
@@ -416,6 +417,16 @@ function resolve(options: ClientOptions): Resolved {
     out[name] = value;
   }
   return out;
+}
+
+/** The bearer token, checked: what may follow `Bearer ` in a header (RFC 6750), so it cannot break the header. */
+function tokenOf(options: ClientOptions): string | undefined {
+  const { token } = options;
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    throw new TypeError('option token must be a bearer token: A-Z a-z 0-9 - . _ ~ + / (and = at the end)');
+  }
+  return token;
 }
 
 function checkKey(key: unknown): asserts key is string {

@@ -42,6 +42,10 @@ export const SERVER_ERROR_CODES = [
   'route_not_found',
   'method_not_allowed',
   'rate_limited',
+  'unauthorized',
+  'invalid_token',
+  'insufficient_scope',
+  'protected_mode',
   'cache_locked',
   'internal_error',
 ] as const;

@@ -48,10 +48,12 @@ export class Node {
   readonly url: string;
   readonly #pool: Pool;
   readonly #basePath: string;
+  /** `Authorization: Bearer <token>`, or undefined without a token. */
+  readonly #authorization: string | undefined;
   /** Date.now() before which this node is not chosen (after it did not answer). */
   downUntil = 0;
 
-  constructor(url: string, connections: number, connectTimeoutMs: number) {
+  constructor(url: string, connections: number, connectTimeoutMs: number, token?: string) {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new TypeError(`node URL must be http: or https:, got ${JSON.stringify(url)}`);
@@ -60,6 +62,7 @@ export class Node {
     this.#basePath = parsed.pathname.replace(/\/+$/, '');
     this.url = `${parsed.origin}${this.#basePath}`;
     this.#pool = new Pool(parsed.origin, { connections, pipelining: 1, connect: { timeout: connectTimeoutMs } });
+    this.#authorization = token === undefined ? undefined : `Bearer ${token}`;
   }
 
   /** Sends `request`; resolves with the whole reply. Throws SlabcacheConnectionError, or the budget's error. */
@@ -69,7 +72,7 @@ export class Node {
       const reply = await this.#pool.request({
         method: request.method,
         path: this.#basePath + request.path,
-        headers: request.headers ?? {},
+        headers: this.#authorization === undefined ? (request.headers ?? {}) : { ...request.headers, authorization: this.#authorization },
         body: request.body ?? null,
         signal: budget.signal ?? null,
         headersTimeout: left,

@@ -25,6 +25,12 @@ export interface ClientOptions {
   connections?: number;
   /** Keys per /mget, /mset or /mdel request; larger batches are split. Default 1000 (the server's MAX_BATCH_KEYS). */
   batchSize?: number;
+  /**
+   * A bearer token, for a server with AUTH_TOKEN (or AUTH_READ_TOKEN: then only
+   * reads succeed): sent as `Authorization: Bearer <token>` with every request
+   * (docs/security.md). Default: none.
+   */
+  token?: string;
 }
 
 export interface CallOptions {
