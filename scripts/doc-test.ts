@@ -140,11 +140,22 @@ function scratchProject(work: string): string {
 async function runBlock(block: CodeBlock, program: string, dir: string): Promise<string | undefined> {
   const options = block.marker!.options;
   const lang = block.lang;
-  const shellOnly = ['server', 'outputs'].filter((o) => options.has(o as 'server'));
-  if (shellOnly.length > 0 && !SHELL_LANGS.has(lang)) return `option ${shellOnly.join(', ')} is for sh/bash blocks`;
+  if (options.has('outputs') && !SHELL_LANGS.has(lang)) return 'option outputs is for sh/bash blocks';
+  if (options.has('server') && !SHELL_LANGS.has(lang) && !JS_LANGS.has(lang)) return 'option server is for sh/bash and js blocks';
   if (options.has('commonjs') && !JS_LANGS.has(lang)) return 'option commonjs is for js blocks';
 
-  if (JS_LANGS.has(lang)) return runNode(path.join(dir, options.has('commonjs') ? 'block.cjs' : 'block.mjs'), program);
+  if (JS_LANGS.has(lang)) {
+    const file = path.join(dir, options.has('commonjs') ? 'block.cjs' : 'block.mjs');
+    if (!options.has('server')) return runNode(file, program);
+    // A client example: it talks to a fresh server, whose port replaces 7171 in the program.
+    const server = await startSlabcache([process.execPath, 'packages/server/dist/cli.js', ...SMALL_SERVER_ARGS], { cwd: repoRoot, env: { ...process.env, ...block.marker!.serverEnv } });
+    try {
+      return await runNode(file, withPort(program, server.port));
+    } finally {
+      const status = await server.stop();
+      if (status !== 0) report(`${where(block)}: the test server stopped cleanly`, `exit ${status}\n${server.output().slice(-2000)}`);
+    }
+  }
   if (SHELL_LANGS.has(lang)) return runShell(block, program, dir);
   if (lang === 'json') {
     try {

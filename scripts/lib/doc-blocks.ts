@@ -22,8 +22,8 @@
  *   -->
  *
  * Options of `run`:
- *   server     (sh/bash) a fresh slabcache server is started for the block, and
- *              `localhost:7171` / `127.0.0.1:7171` in it mean that server;
+ *   server     (sh/bash, js) a fresh slabcache server is started for the block,
+ *              and `localhost:7171` / `127.0.0.1:7171` in it mean that server;
  *              words `NAME=value` after it are that server's environment
  *              (`run server AUTH_TOKEN=s3cret`), so a block can show a setting
  *   outputs    (sh/bash) a command line ending in `  # text` must print exactly
