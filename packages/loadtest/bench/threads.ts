@@ -12,15 +12,21 @@
  * steadier than req/s on a shared machine, and how /stats split the requests
  * between the server threads (proof that both served).
  *
- * wrk runs on the same cores as the server, so with 2 cores and THREADS=2 the
- * server threads and wrk compete: the ratio is what this machine allows, not
- * the scaling of the server alone.
+ * Two placements of the load generator (issue 14), each measured with both
+ * settings: `shared`, wrk and the server on all cores (the server's threads and
+ * wrk compete for them), and `apart`, the server pinned to CPU 0 and wrk to
+ * CPU 1 (taskset), so wrk never takes the server's core. On a 2-core machine
+ * neither shows the server scaling from one core to two: `apart` gives the
+ * server one core whatever THREADS is (it shows what a second thread costs),
+ * `shared` gives it two cores that wrk also needs.
  *
  *   pnpm run build   # at the repository root: the server runs from dist/
  *   node --import tsx packages/loadtest/bench/threads.ts [--rounds 3] [--seconds 4]
- *        [--connections 64] [--wrk-threads 1] [--keys 50000] [--out packages/server/THREADS.md] [--append]
+ *        [--connections 64] [--wrk-threads 1] [--keys 50000] [--placement both|shared|apart]
+ *        [--out packages/server/THREADS.md] [--append]
  */
 
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +46,10 @@ const VALUE_BYTES = 100;
 const MODES = ['get', 'put'] as const;
 type Mode = (typeof MODES)[number];
 const SETTINGS = [1, 2] as const;
+/** Where wrk runs relative to the server: on the same cores, or pinned apart (server CPU 0, wrk CPU 1). */
+type Placement = 'shared' | 'apart';
+const SERVER_CPU = '0';
+const WRK_CPU = '1';
 const TITLE = [
   '# THREADS=1 against THREADS=2: server requests/s',
   '',
@@ -51,6 +61,7 @@ const TITLE = [
 const BUSY_LOAD_PER_CORE = 0.25;
 
 interface Sample {
+  placement: Placement;
   round: number;
   threads: number;
   mode: Mode;
@@ -77,7 +88,13 @@ async function threadRequests(url: string): Promise<number[]> {
   return stats.threads.map((t) => t.requests);
 }
 
-async function measure(round: number, threads: number, options: RunOptions, log: (line: string) => void): Promise<Sample[]> {
+/** Pins every thread of a running process to `cpus` (threads it starts later inherit it). */
+function pinProcess(pid: number, cpus: string): void {
+  const result = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`taskset -a -cp ${cpus} ${pid} failed: ${result.stderr || result.error?.message}`);
+}
+
+async function measure(round: number, threads: number, placement: Placement, options: RunOptions, log: (line: string) => void): Promise<Sample[]> {
   const port = await findFreePort(PORT_RANGE);
   const server = await startServer('ours', {
     port,
@@ -86,6 +103,7 @@ async function measure(round: number, threads: number, options: RunOptions, log:
     env: { THREADS: String(threads), LOG_LEVEL: 'warn' },
   });
   try {
+    if (placement === 'apart') pinProcess(server.pid, SERVER_CPU);
     await preload({ url: server.url, to: options.keys, valueBytes: VALUE_BYTES });
     const samples: Sample[] = [];
     for (const mode of MODES) {
@@ -98,10 +116,12 @@ async function measure(round: number, threads: number, options: RunOptions, log:
         connections: options.connections,
         durationSeconds: options.seconds,
         scriptArgs: { pool: options.keys, value: VALUE_BYTES },
+        ...(placement === 'apart' ? { cpus: WRK_CPU } : {}),
       });
       const cpuSeconds = (cpuTicks(server.pid) - cpuBefore) / TICKS_PER_SECOND;
       const after = await threadRequests(server.url);
       const sample: Sample = {
+        placement,
         round,
         threads,
         mode,
@@ -114,7 +134,7 @@ async function measure(round: number, threads: number, options: RunOptions, log:
         perThread: after.map((n, i) => n - (before[i] ?? 0)),
       };
       log(
-        `round ${round} THREADS=${threads} ${mode.toUpperCase().padEnd(3)} ${fmt(sample.requestsPerSecond)} req/s  ` +
+        `round ${round} ${placement.padEnd(6)} THREADS=${threads} ${mode.toUpperCase().padEnd(3)} ${fmt(sample.requestsPerSecond)} req/s  ` +
           `p50 ${fmt(sample.p50Us)} µs  p99 ${fmt(sample.p99Us)} µs  server CPU ${sample.cpuUsPerRequest.toFixed(1)} µs/req  ` +
           `per thread ${sample.perThread.map(fmt).join(' / ')}  failures ${sample.failures}`,
       );
@@ -132,6 +152,7 @@ interface RunOptions {
   connections: number;
   wrkThreads: number;
   keys: number;
+  placements: Placement[];
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -141,7 +162,21 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-function report(samples: Sample[], options: RunOptions, machine: MachineInfo, loadAfter: number[], busy: boolean): string {
+const PLACEMENT_TITLE: Record<Placement, string> = {
+  shared: '### wrk on the same cores as the server (no pinning)',
+  apart: `### wrk pinned apart: server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU} (taskset)`,
+};
+const PLACEMENT_NOTE: Record<Placement, string> = {
+  shared:
+    'With THREADS=2 the two server threads and wrk share the 2 cores, so the ratio is what this machine allows, ' +
+    "not the server's own scaling.",
+  apart:
+    'The server has one core whatever THREADS is: the ratio is the cost (or gain) of a second thread on the same ' +
+    'core, with wrk never taking the server\'s core. It cannot show scaling to a second core; on this machine ' +
+    'nothing that drives the server over loopback can.',
+};
+
+function placementTable(samples: Sample[], placement: Placement): string[] {
   const rows: string[] = [];
   const ratios: string[] = [];
   const cpuRatios: string[] = [];
@@ -149,7 +184,7 @@ function report(samples: Sample[], options: RunOptions, machine: MachineInfo, lo
     const medians = new Map<number, number>();
     const cpu = new Map<number, number>();
     for (const threads of SETTINGS) {
-      const runs = samples.filter((s) => s.mode === mode && s.threads === threads);
+      const runs = samples.filter((s) => s.placement === placement && s.mode === mode && s.threads === threads);
       const rps = runs.map((s) => s.requestsPerSecond);
       medians.set(threads, median(rps));
       cpu.set(threads, median(runs.map((s) => s.cpuUsPerRequest)));
@@ -160,9 +195,26 @@ function report(samples: Sample[], options: RunOptions, machine: MachineInfo, lo
           `${median(runs.map((s) => s.cpuUsPerRequest)).toFixed(1)} | ${share} | ${runs.reduce((n, s) => n + s.failures, 0)} |`,
       );
     }
-    ratios.push(`${mode.toUpperCase()} ${((medians.get(2) ?? 0) / (medians.get(1) ?? 1)).toFixed(2)}×`);
+    ratios.push(`${mode.toUpperCase()} **${((medians.get(2) ?? 0) / (medians.get(1) ?? 1)).toFixed(2)}×**`);
     cpuRatios.push(`${mode.toUpperCase()} ${((cpu.get(2) ?? 0) / (cpu.get(1) ?? 1)).toFixed(2)}×`);
   }
+  return [
+    PLACEMENT_TITLE[placement],
+    '',
+    PLACEMENT_NOTE[placement],
+    '',
+    '| route | THREADS | req/s median (min–max) | latency p50 / p99 µs | server CPU µs/req | requests per server thread, each run | failures |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `THREADS=2 ÷ THREADS=1, median req/s: ${ratios.join(', ')}. Server CPU per request: ${cpuRatios.join(', ')} ` +
+      '(above 1: the cost of sharing — writes take the cache lock, which THREADS=1 never takes, and threads ' +
+      'contend for cores).',
+    '',
+  ];
+}
+
+function report(samples: Sample[], options: RunOptions, machine: MachineInfo, loadAfter: number[], busy: boolean): string {
   const label = busy ? 'Preliminary: the machine was busy with other jobs during the run (see the load averages).' : 'The machine was quiet during the run.';
   return [
     `## Run of ${new Date().toISOString().slice(0, 16)}Z`,
@@ -174,23 +226,21 @@ function report(samples: Sample[], options: RunOptions, machine: MachineInfo, lo
     '',
     `Setup: the built server on 127.0.0.1, ${fmt(options.keys)} keys of ${VALUE_BYTES}-byte values preloaded; ` +
       `wrk -t${options.wrkThreads} -c${options.connections} -d${options.seconds}s per mode (GET: random preloaded keys; ` +
-      `PUT: overwrites of them, JSON /put); ${options.rounds} rounds, THREADS=1 and 2 alternating order each round. ` +
-      '**wrk runs on the same cores as the server**: with 2 cores and THREADS=2, two server threads and wrk share them, ' +
-      'so the ratio is what this machine allows, not the server\'s own scaling.',
+      `PUT: overwrites of them, JSON /put); ${options.rounds} rounds, THREADS=1 and 2 alternating order each round; ` +
+      `the server's default policy (SIEVE: GETs read without the lock).`,
     '',
-    '| route | THREADS | req/s median (min–max) | latency p50 / p99 µs | server CPU µs/req | requests per server thread, each run | failures |',
-    '|---|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    `THREADS=2 ÷ THREADS=1, median req/s: ${ratios.join(', ')}. Server CPU per request: ${cpuRatios.join(', ')} ` +
-      '(above 1: the cost of sharing — the cache lock taken on every operation, which THREADS=1 never takes, ' +
-      'and two server threads plus wrk contending for 2 cores).',
-    '',
+    ...options.placements.flatMap((placement) => placementTable(samples, placement)),
     'Server CPU per request is the whole process (every thread) divided by the requests wrk completed. ' +
       'Requests per thread come from `/stats` before and after each run and show that the kernel spread ' +
       'wrk\'s connections over both server threads (SO_REUSEPORT; a connection stays on its thread).',
     '',
   ].join('\n');
+}
+
+function placementsOf(raw: string | undefined): Placement[] {
+  if (raw === 'both') return ['shared', 'apart'];
+  if (raw === 'shared' || raw === 'apart') return [raw];
+  throw new Error(`--placement must be both, shared or apart, not ${JSON.stringify(raw)}`);
 }
 
 async function main(): Promise<void> {
@@ -203,6 +253,7 @@ async function main(): Promise<void> {
       keys: { type: 'string', default: '50000' },
       out: { type: 'string' },
       append: { type: 'boolean', default: false },
+      placement: { type: 'string', default: 'both' },
     },
     strict: true,
   });
@@ -212,13 +263,17 @@ async function main(): Promise<void> {
     connections: parseCount(values.connections, 'connections'),
     wrkThreads: parseCount(values['wrk-threads'], 'wrk-threads'),
     keys: parseCount(values.keys, 'keys'),
+    placements: placementsOf(values.placement),
   };
   const out = values.out ?? join(repoDir(), 'packages', 'server', 'THREADS.md');
   const machine = describeMachine();
+  if (options.placements.includes('apart') && machine.cores < 2) throw new Error('--placement apart needs at least 2 CPUs');
   const samples: Sample[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? SETTINGS : ([...SETTINGS].reverse() as number[]);
-    for (const threads of order) samples.push(...(await measure(round, threads, options, (line) => console.log(line))));
+    for (const placement of options.placements) {
+      for (const threads of order) samples.push(...(await measure(round, threads, placement, options, (line) => console.log(line))));
+    }
   }
   const loadAfter = describeMachine().loadAverage;
   const busiest = Math.max(machine.loadAverage[0] ?? 0, loadAfter[0] ?? 0);

@@ -35,6 +35,8 @@ export interface WrkOptions {
   signal?: AbortSignal;
   /** Preload mode: called with the responses so far (all threads), about once a second. */
   onProgress?: (responses: number) => void;
+  /** Run wrk on these CPUs only (`taskset -c`, e.g. "1"), so it does not share the server's cores. */
+  cpus?: string;
 }
 
 export interface LatencyMicros {
@@ -130,7 +132,8 @@ export function wrkCommandLine(options: WrkOptions): string[] {
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
   if (options.connections < options.threads) throw new Error('wrk needs at least one connection per thread');
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', wrkCommandLine(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = options.cpus === undefined ? ['wrk', wrkCommandLine(options)] : ['taskset', ['-c', options.cpus, 'wrk', ...wrkCommandLine(options)]];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let interrupted = false;
