@@ -7,8 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { fuzzSeed } from '../test/support/fuzz.js';
+import { cliArgs } from './cli-args.js';
 
 const { values } = parseArgs({
+    args: cliArgs(),
   options: {
     seconds: { type: 'string', default: '60' },
     length: { type: 'string', default: '5000' },

@@ -25,9 +25,11 @@ import { parseArgs } from 'node:util';
 
 import { ANCHORS, makeReplayCache, replay, type Bound, type ReplayImpl } from './replay.js';
 import { readTrace, TRACE_NAMES, tracesDirectory, type Trace } from './traces.js';
+import { cliArgs } from './cli-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+    args: cliArgs(), options: { out: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
 const out = args.out ?? path.join(here, '..', 'BENCHMARKS.md');
 
 const dir = tracesDirectory(path.join(here, '..'));

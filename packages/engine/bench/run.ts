@@ -17,9 +17,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { PhaseResult } from './workload.js';
+import { cliArgs } from './cli-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
+    args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     keys: { type: 'string' },

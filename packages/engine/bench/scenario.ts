@@ -18,10 +18,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { makeBenchCache, type BenchCache, type BenchImpl } from './adapters.js';
 import { makeKeyPicker, type PhaseResult } from './workload.js';
+import { cliArgs } from './cli-args.js';
 
 const BATCH = 1000;
 
 const { values: args } = parseArgs({
+    args: cliArgs(),
   options: {
     impl: { type: 'string', default: 'slab' },
     'pool-size': { type: 'string', default: '1000000' },

@@ -29,9 +29,11 @@ import { parseArgs } from 'node:util';
 import { LRUCache } from 'lru-cache';
 
 import { SlabLruCache, loadSnapshot, saveSnapshot } from '../src/index.js';
+import { cliArgs } from './cli-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
+    args: cliArgs(),
   options: {
     child: { type: 'string' },
     keys: { type: 'string' },

@@ -22,9 +22,11 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SlabLruCache, type CacheStats, type PolicyName } from '../src/index.js';
 import { startTsWorker } from '../test/support/threads.js';
+import { cliArgs } from './cli-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
+    args: cliArgs(),
   options: {
     keys: { type: 'string', default: '1000000' },
     ops: { type: 'string', default: '2000000' },

@@ -34,7 +34,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
-import { parseCount } from '../src/cli-args.js';
+import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { loadtestDir, paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
@@ -257,7 +257,7 @@ function appendToLoadReport(text: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
+    args: cliArgs(),
     options: {
       rounds: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '8' },

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 
 import { findHaproxy, paths as clusterPaths, startCluster, startNode, type CacheNode, type LocalCluster } from '@slabcache/cluster';
 
-import { parseCount } from '../src/cli-args.js';
+import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
@@ -207,7 +207,7 @@ function appendToLoadReport(text: string): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     // `pnpm bench:router -- --flag` passes the `--` through: skip it.
-    args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
+    args: cliArgs(),
     options: {
       nodes: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '3' },

@@ -10,11 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { parseChoiceList, parseCount } from '../src/cli-args.js';
+import { parseChoiceList, parseCount, cliArgs } from '../src/cli-args.js';
 import { PHASES, runMicro, type Phase } from './micro.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       keys: { type: 'string', default: '100k' },
       'value-bytes': { type: 'string', default: '100' },

@@ -31,7 +31,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { parseCount } from '../src/cli-args.js';
+import { parseCount, cliArgs } from '../src/cli-args.js';
 import { httpGet } from '../src/http-probe.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { repoDir } from '../src/paths.js';
@@ -245,6 +245,7 @@ function placementsOf(raw: string | undefined): Placement[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       rounds: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '4' },

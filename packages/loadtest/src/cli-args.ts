@@ -28,3 +28,12 @@ export function parseChoiceList<T extends string>(text: string, allowed: readonl
 export function optionalCount(text: string | undefined, name: string): number | undefined {
   return text === undefined ? undefined : parseCount(text, name);
 }
+
+/**
+ * The command's arguments without a leading `--`: `pnpm <script> -- --flag` hands the `--` on to the
+ * script, and node's parseArgs would take everything after it for positionals.
+ */
+export function cliArgs(): string[] {
+  const args = process.argv.slice(2);
+  return args[0] === '--' ? args.slice(1) : args;
+}

@@ -19,9 +19,11 @@ import { COMPARE_OPTIONS, comparisonConfigFrom } from '../compare-options.js';
 import { runComparison, timedSecondsOf } from '../compare.js';
 import { Progress } from '../progress.js';
 import { summarizeHttp } from '../report/summary.js';
+import { cliArgs } from '../cli-args.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { ...COMPARE_OPTIONS, json: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: cliArgs(), options: { ...COMPARE_OPTIONS, json: { type: 'string' } }, strict: true });
   const config = comparisonConfigFrom(values);
   console.log(`timed part: about ${Math.round(timedSecondsOf(config))} s, plus the fills`);
   const progress = new Progress();

@@ -18,7 +18,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { optionalCount, parseChoiceList, parseCount } from '../cli-args.js';
+import { optionalCount, parseChoiceList, parseCount, cliArgs } from '../cli-args.js';
 import { runLocust } from '../locust.js';
 import { paths } from '../paths.js';
 import { preload } from '../preload.js';
@@ -33,6 +33,7 @@ export function parseDurationSeconds(text: string): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       host: { type: 'string' },
       server: { type: 'string', default: 'ours' },

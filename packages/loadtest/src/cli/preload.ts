@@ -11,12 +11,13 @@
 
 import { parseArgs } from 'node:util';
 
-import { optionalCount, parseCount } from '../cli-args.js';
+import { optionalCount, parseCount, cliArgs } from '../cli-args.js';
 import { preload } from '../preload.js';
 import { Progress } from '../progress.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       url: { type: 'string' },
       keys: { type: 'string', default: '100k' },

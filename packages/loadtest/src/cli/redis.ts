@@ -9,12 +9,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { parseCount, parseCountList } from '../cli-args.js';
+import { parseCount, parseCountList, cliArgs } from '../cli-args.js';
 import { Progress } from '../progress.js';
 import { runRedisReference } from '../redis.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       sizes: { type: 'string', default: '100k' },
       'value-bytes': { type: 'string', default: '100' },

@@ -31,7 +31,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { parseChoiceList, parseCount } from '../cli-args.js';
+import { parseChoiceList, parseCount, cliArgs } from '../cli-args.js';
 import { COMPARE_OPTIONS, comparisonConfigFrom } from '../compare-options.js';
 import { runComparison, timedSecondsOf } from '../compare.js';
 import { describeMachine } from '../machine.js';
@@ -97,6 +97,7 @@ function runMicroChild(keys: string, maxTime: string): MicroSuite {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       ...Object.fromEntries(Object.entries(COMPARE_OPTIONS).map(([k, v]) => [k, { type: v.type }])),
       preset: { type: 'string', default: 'full' },

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { optionalCount, parseChoiceList, parseCount } from '../cli-args.js';
+import { optionalCount, parseChoiceList, parseCount, cliArgs } from '../cli-args.js';
 import { preload } from '../preload.js';
 import { Progress } from '../progress.js';
 import { readProcessMemory, type ProcessMemory } from '../proc-status.js';
@@ -32,6 +32,7 @@ function memoryText(memory: ProcessMemory | undefined): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: cliArgs(),
     options: {
       server: { type: 'string', default: 'ours' },
       url: { type: 'string' },
