@@ -32,6 +32,7 @@ import { Server, type Request, type Response } from 'hyper-express';
 
 import type { AccessSettings } from './auth/access.js';
 import { AccessGate, type Guard } from './auth/gate.js';
+import { PeerWatch } from './auth/peerWatch.js';
 import { routeAccess } from './auth/routeAccess.js';
 import { sendWithBackpressure } from './backpressure.js';
 import type { ServerConfig } from './config.js';
@@ -67,7 +68,8 @@ export interface AppParts {
 
 export function buildApp({ config, logger, metrics, routes, access, tls }: AppParts): Server {
   const app = newServer(tls);
-  const gate = new AccessGate(access, config.host, (reason) => metrics.countAuthFailure(reason));
+  const peers = watchPeers(app);
+  const gate = new AccessGate(access, config.host, (reason) => metrics.countAuthFailure(reason), peers === undefined ? {} : { peers });
   const guardOf = (method: RouteSpec['method'] | undefined, pattern: string): Guard | undefined =>
     gate.guardFor(routeAccess(method, pattern, { metricsNeedToken: access.metricsNeedToken }));
   const labels = routeLabels(routes);
@@ -173,6 +175,19 @@ export function buildApp({ config, logger, metrics, routes, access, tls }: AppPa
     fail(index, req, res, performance.now(), error);
   });
   return app;
+}
+
+/**
+ * Protected mode reads each client's address once, when it connects (auth/peerWatch.ts), where uWS
+ * reports connections to JS: `filter()` exists in uWS 20.57, not in 20.30 (there every request's
+ * peer is read, as before).
+ */
+function watchPeers(app: Server): PeerWatch | undefined {
+  const uws = app.uws_instance as Partial<Pick<Server['uws_instance'], 'filter'>>;
+  if (typeof uws.filter !== 'function') return undefined;
+  const peers = new PeerWatch();
+  uws.filter.call(app.uws_instance, (res, count) => peers.onSocket(res, Number(count)));
+  return peers;
 }
 
 /**

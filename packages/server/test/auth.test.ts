@@ -192,7 +192,7 @@ describe('AccessGate (hand-driven clock)', () => {
   it('locks an address out after AUTH_FAILURE_LIMIT failures, refusing even the right token, until it refills', () => {
     let now = 1_000_000;
     const counted: AuthFailureReason[] = [];
-    const gate = new AccessGate(settings({ failureLimitPerMinute: 3 }), '0.0.0.0', (r) => counted.push(r), () => now);
+    const gate = new AccessGate(settings({ failureLimitPerMinute: 3 }), '0.0.0.0', (r) => counted.push(r), { now: () => now });
     const read = gate.guardFor('read')!;
     // Successes cost nothing: any number of them.
     for (let i = 0; i < 100; i++) expect(read(fakeRequest('10.0.0.1', bearer('writer')), NO_RESPONSE)).toBeUndefined();
@@ -211,7 +211,7 @@ describe('AccessGate (hand-driven clock)', () => {
   });
 
   it('with TRUST_PROXY, locks out the forwarded address, not the proxy', () => {
-    const gate = new AccessGate(settings({ failureLimitPerMinute: 1, trustProxy: true }), '0.0.0.0', () => undefined, () => 0);
+    const gate = new AccessGate(settings({ failureLimitPerMinute: 1, trustProxy: true }), '0.0.0.0', () => undefined, { now: () => 0 });
     const read = gate.guardFor('read')!;
     const via = (client: string, token: string) => fakeRequest('127.0.0.1', { ...bearer(token), 'x-forwarded-for': client });
     expect(read(via('198.51.100.1', 'wrong'), NO_RESPONSE)?.status).toBe(401);

@@ -24,6 +24,7 @@ import type { Request, Response } from 'hyper-express';
 import { resolveAccess } from '../src/auth/access';
 import { AccessGate, type AuthFailureReason } from '../src/auth/gate';
 import { isLoopbackAddress, isLoopbackHost, isLoopbackPeer } from '../src/auth/loopback';
+import { PeerWatch } from '../src/auth/peerWatch';
 import { parseCommandLine } from '../src/index';
 
 import { spawnCli, type CliProcess } from './support/cli';
@@ -106,6 +107,47 @@ describe('AccessGate in protected mode', () => {
     expect(guard(req('127.0.0.1'), LOOPBACK_V4)).toBeUndefined();
     // A remote client forging a loopback X-Forwarded-For is still remote.
     expect(guard(req('192.0.2.2', { 'x-forwarded-for': '127.0.0.1' }), REMOTE)?.status).toBe(403);
+  });
+
+  describe('with a PeerWatch fed by the socket filter (the peer read once per connection)', () => {
+    const socket = (...bytes: number[]) => ({ getRemoteAddress: () => new Uint8Array(bytes).buffer });
+    /** A Response whose peer must not be asked for: the watch already knows. */
+    const UNASKED = { raw: { getRemoteAddress: () => { throw new Error('the peer was read on the request path'); } } } as unknown as Response;
+    const settings = { tokens: [], metricsNeedToken: true, protectedMode: true, failureLimitPerMinute: 30, trustProxy: false };
+
+    it('skips the per-request check only while every open connection came from loopback', () => {
+      const peers = new PeerWatch();
+      const guard = new AccessGate(settings, '0.0.0.0', () => undefined, { peers }).guardFor('read')!;
+      peers.onSocket(socket(127, 0, 0, 1), 1);
+      peers.onSocket(socket(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 1);
+      expect(guard(req('127.0.0.1'), UNASKED)).toBeUndefined();
+
+      // A remote client connects: from now on every request's own peer decides.
+      peers.onSocket(socket(192, 0, 2, 2), 1);
+      expect(guard(req('192.0.2.2'), REMOTE)?.status).toBe(403);
+      expect(guard(req('127.0.0.1'), LOOPBACK_V4)).toBeUndefined();
+      // Closes cannot say which socket left, so the thread stays mixed until all three are closed.
+      peers.onSocket(socket(), -1);
+      peers.onSocket(socket(), -1);
+      expect(peers.onlyLoopback).toBe(false);
+      expect(guard(req('192.0.2.2'), REMOTE)?.status).toBe(403);
+      peers.onSocket(socket(), -1);
+      expect(peers.onlyLoopback).toBe(true);
+      expect(guard(req('127.0.0.1'), UNASKED)).toBeUndefined();
+    });
+
+    it('is not used behind a trusted proxy: X-Forwarded-For is read on every request', () => {
+      const peers = new PeerWatch();
+      const guard = new AccessGate({ ...settings, trustProxy: true }, '0.0.0.0', () => undefined, { peers }).guardFor('read')!;
+      peers.onSocket(socket(127, 0, 0, 1), 1);
+      expect(guard(req('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' }), LOOPBACK_V4)?.status).toBe(403);
+    });
+
+    it('treats a peer address it cannot read as remote', () => {
+      const peers = new PeerWatch();
+      peers.onSocket(socket(), 1);
+      expect(peers.onlyLoopback).toBe(false);
+    });
   });
 });
 

@@ -33,6 +33,7 @@ import { clientAddress, RateLimiter } from '../rateLimit.js';
 import { errorReply, type Reply } from '../reply.js';
 import type { AccessSettings } from './access.js';
 import { isLoopbackAddress, isLoopbackPeer } from './loopback.js';
+import type { PeerWatch } from './peerWatch.js';
 import type { RouteAccess } from './routeAccess.js';
 import { TokenSet } from './tokens.js';
 
@@ -63,8 +64,16 @@ export class AccessGate {
   readonly #lockedOut = new Set<string>();
   readonly #count: (reason: AuthFailureReason) => void;
   readonly #protectedMode: Reply;
+  /** Connected peers (peerWatch.ts), when the app feeds it; protected mode then checks a request's peer only if needed. */
+  readonly #peers: PeerWatch | undefined;
 
-  constructor(settings: AccessSettings, host: string, count: (reason: AuthFailureReason) => void, now?: () => number) {
+  /**
+   * `options.peers`: a PeerWatch that the app's socket filter feeds (`app.uws_instance.filter(peers.onSocket)`).
+   * Pass one only when the filter is installed: a watch that never hears of a socket reports only loopback peers.
+   */
+  constructor(settings: AccessSettings, host: string, count: (reason: AuthFailureReason) => void, options: { now?: () => number; peers?: PeerWatch } = {}) {
+    const now = options.now;
+    this.#peers = settings.trustProxy ? undefined : options.peers;
     this.#settings = settings;
     this.#tokens = new TokenSet(settings.tokens);
     this.#count = count;
@@ -131,6 +140,8 @@ export class AccessGate {
   }
 
   #checkLoopback(req: Request, res: Response): Reply | undefined {
+    // Behind a trusted proxy (no watch then) each request's X-Forwarded-For must be read.
+    if (this.#peers !== undefined && this.#peers.onlyLoopback) return undefined;
     let local = isLoopbackPeer(res.raw.getRemoteAddress());
     if (local && this.#settings.trustProxy) local = isLoopbackAddress(this.#clientOf(req));
     if (local) return undefined;
