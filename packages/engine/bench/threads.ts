@@ -14,6 +14,7 @@
  *    (ours, and lru-cache as the seed would run under the cluster module).
  *
  *   node --expose-gc --import tsx bench/threads.ts [--keys 1000000] [--ops 2000000] [--rounds 3] [--out FILE]
+ *   (`pnpm bench:threads` runs 7 rounds: on a shared 2-core VM, 3 rounds left one-worker ratios ±15 %)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,9 @@ async function throughput(policy: PolicyName, writeEvery: number, threads: numbe
     startTsWorker(
       path.join(here, 'threads-worker.ts'),
       { handle: shared?.handle, keys, ops, seed: 7 + t, writeEvery, policy },
-      path.join(here, '../test/support/boot.cjs'),
+      // ES module workers: the engine runs with real module bindings, as the built package does
+      // (boot.cjs's CommonJS transform turns every imported constant into a getter call).
+      path.join(here, '../test/support/boot-esm.mjs'),
     ),
   );
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));

@@ -838,10 +838,12 @@ export class SlabLruCache {
     // A probe that may run into the next stripe checks that one too.
     const last = home + MAX_LOCK_FREE_PROBE >= index.slots ? 0 : home + MAX_LOCK_FREE_PROBE;
     const stripe2 = seqlock.stripeOf(last);
+    // Most probes stay inside one stripe: then its sequence is read once, not twice.
+    const twoStripes = stripe2 !== stripe;
     for (let attempt = 0; attempt < LOCK_FREE_ATTEMPTS; attempt++) {
       const epoch = seqlock.beginEpoch();
       const seq = seqlock.begin(stripe);
-      const seq2 = seqlock.begin(stripe2);
+      const seq2 = twoStripes ? seqlock.begin(stripe2) : seq;
       if (epoch < 0 || seq < 0 || seq2 < 0) {
         counters[STAT_LOCK_FREE_RETRIES]++;
         continue;
@@ -882,7 +884,7 @@ export class SlabLruCache {
           result = this.#copyRange(start, valueLength);
         }
       }
-      if (!seqlock.unchanged(stripe, seq) || !seqlock.unchanged(stripe2, seq2) || !seqlock.unchangedEpoch(epoch)) {
+      if (!seqlock.unchanged(stripe, seq) || (twoStripes && !seqlock.unchanged(stripe2, seq2)) || !seqlock.unchangedEpoch(epoch)) {
         counters[STAT_LOCK_FREE_RETRIES]++;
         continue;
       }
