@@ -30,7 +30,7 @@
  */
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
@@ -38,6 +38,7 @@ import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { loadtestDir, paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
+import { putSection } from '../src/report/sections.js';
 import { fillRedis, parseRedisBenchmarkCsv, redisBenchKey, startRedis, type RunningRedis } from '../src/redis.js';
 import { startServer, type RunningServer } from '../src/server-process.js';
 import { failuresOf, runWrk, type WrkMode } from '../src/wrk.js';
@@ -56,8 +57,6 @@ const LABELS: Record<Target, string> = {
 };
 const TICKS_PER_SECOND = 100;
 const BUSY_LOAD_PER_CORE = 0.25;
-const REPORT_START = '<!-- batch:start -->';
-const REPORT_END = '<!-- batch:end -->';
 
 interface Options {
   rounds: number;
@@ -243,18 +242,6 @@ function report(samples: Sample[], options: Options, machine: MachineInfo, redis
   ].join('\n');
 }
 
-function appendToLoadReport(text: string): string {
-  const file = join(paths.reportsDir(), 'latest.md');
-  const section = `${REPORT_START}\n## Batches and the client (issue 17)\n\n${text}${REPORT_END}\n`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(REPORT_START);
-  const end = current.indexOf(REPORT_END);
-  const next =
-    start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + REPORT_END.length + 1) : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
-  return file;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: cliArgs(),
@@ -330,7 +317,11 @@ async function main(): Promise<void> {
   writeFileSync(out, `# Batches and the client: keys/s through /mget, against single GETs, redis and raw wrk\n\nWritten by \`pnpm bench:batch\` (packages/loadtest/bench/batch.ts).\n\n${text}`);
   writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify({ machine, redis: redisVersion, options, samples }, null, 2) + '\n');
   console.log(`\n${text}\nwritten to ${out}`);
-  if (values['append-report']) console.log(`and into ${appendToLoadReport(text)}`);
+  if (values['append-report']) {
+    const report = join(paths.reportsDir(), 'latest.md');
+    putSection(report, 'batch', 'Batches and the client (issue 17)', text);
+    console.log(`and into ${report}`);
+  }
   if (samples.some((s) => s.failures > 0)) {
     console.error('some runs had failures: see the table');
     process.exit(1);

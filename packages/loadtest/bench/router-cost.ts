@@ -35,6 +35,7 @@ import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
+import { putSection } from '../src/report/sections.js';
 import { failuresOf, runWrk } from '../src/wrk.js';
 
 const MODES = ['get', 'put'] as const;
@@ -44,8 +45,6 @@ type Target = 'direct' | 'router';
 const TICKS_PER_SECOND = 100;
 /** Load average (1 min, per core) above which the numbers are labelled preliminary. */
 const BUSY_LOAD_PER_CORE = 0.25;
-const REPORT_START = '<!-- router-cost:start -->';
-const REPORT_END = '<!-- router-cost:end -->';
 const TITLE = [
   '# The router\'s cost: HAProxy in front of slabcache nodes',
   '',
@@ -192,18 +191,6 @@ function report(samples: Sample[], options: Options, machine: MachineInfo, hapro
   ].join('\n');
 }
 
-/** Puts the run into reports/latest.md between markers, replacing an earlier one (re-rendering latest.md drops it). */
-function appendToLoadReport(text: string): string {
-  const file = join(paths.reportsDir(), 'latest.md');
-  const section = `${REPORT_START}\n## Behind a router (issue 16)\n\n${text.replace(/^## Run of/m, '### Run of')}${REPORT_END}\n`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(REPORT_START);
-  const end = current.indexOf(REPORT_END);
-  const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + REPORT_END.length + 1) : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
-  return file;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     // `pnpm bench:router -- --flag` passes the `--` through: skip it.
@@ -282,7 +269,11 @@ async function main(): Promise<void> {
   else writeFileSync(out, `${TITLE}\n${text}`);
   writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify({ machine, haproxy: haproxy.version, options, samples }, null, 2) + '\n');
   console.log(`\n${text}\nwritten to ${out}`);
-  if (values['append-report']) console.log(`and into ${appendToLoadReport(text)}`);
+  if (values['append-report']) {
+    const report = join(paths.reportsDir(), 'latest.md');
+    putSection(report, 'router-cost', 'Behind a router (issue 16)', text.replace(/^## Run of/m, '### Run of'));
+    console.log(`and into ${report}`);
+  }
   if (samples.some((s) => s.failures > 0)) {
     console.error('some runs had failures: see the table');
     process.exit(1);

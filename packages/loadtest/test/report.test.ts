@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildCharts } from '../src/report/charts.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { writeReport } from '../src/report/render.js';
+import { putSection } from '../src/report/sections.js';
 import { median, spread } from '../src/report/stats.js';
 import { summarizeHttp } from '../src/report/summary.js';
 import { fixtureResults } from './support/fixture.js';
@@ -90,6 +91,25 @@ test('writeReport writes the Markdown, the charts and the results', () => {
     for (const chart of written.charts) expect(readFileSync(chart, 'utf8')).toContain('</svg>');
     expect(JSON.parse(readFileSync(written.results, 'utf8')).kind).toBe('full');
     expect(existsSync(join(dir, 'memory.svg'))).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("other benchmarks' sections are put in, replaced, and kept when the report is rendered again", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loadtest-report-test-'));
+  try {
+    const { markdown } = writeReport(fixtureResults(), dir);
+    putSection(markdown, 'batch', 'Batches', 'first run\n');
+    putSection(markdown, 'router-cost', 'Behind a router', 'router run\n');
+    putSection(markdown, 'batch', 'Batches', 'second run\n');
+    writeReport(fixtureResults(), dir);
+    const text = readFileSync(markdown, 'utf8');
+    expect(text).toContain('## Headline');
+    expect(text).toContain('<!-- batch:start -->\n## Batches\n\nsecond run\n<!-- batch:end -->\n');
+    expect(text).toContain('<!-- router-cost:start -->\n## Behind a router\n\nrouter run\n<!-- router-cost:end -->\n');
+    expect(text).not.toContain('first run');
+    expect(text.indexOf('## Headline')).toBeLessThan(text.indexOf('<!-- batch:start -->'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
