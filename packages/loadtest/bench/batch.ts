@@ -30,7 +30,7 @@
  */
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
@@ -38,6 +38,7 @@ import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { loadtestDir, paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
+import { cpuTicks, TICKS_PER_SECOND } from '../src/proc-status.js';
 import { putSection } from '../src/report/sections.js';
 import { fillRedis, parseRedisBenchmarkCsv, redisBenchKey, startRedis, type RunningRedis } from '../src/redis.js';
 import { startServer, type RunningServer } from '../src/server-process.js';
@@ -55,7 +56,6 @@ const LABELS: Record<Target, string> = {
   'redis-get-p16': 'redis GET, pipelined -P 16 (redis-benchmark)',
   'redis-mget': 'redis MGET of B keys, -P 1 (redis-benchmark)',
 };
-const TICKS_PER_SECOND = 100;
 const BUSY_LOAD_PER_CORE = 0.25;
 
 interface Options {
@@ -82,11 +82,6 @@ interface Sample {
   failures: number;
 }
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 const cpuUs = (ticks: number): number => (ticks / TICKS_PER_SECOND) * 1e6;
 
 async function wrkSample(round: number, target: 'get' | 'mget' | 'kvget', server: RunningServer, options: Options): Promise<Sample> {

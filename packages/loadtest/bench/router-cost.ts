@@ -25,7 +25,7 @@
  * table into reports/latest.md (between markers, replacing an earlier one).
  */
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -35,6 +35,7 @@ import { parseCount, cliArgs } from '../src/cli-args.js';
 import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { paths } from '../src/paths.js';
 import { preload } from '../src/preload.js';
+import { cpuTicks, TICKS_PER_SECOND } from '../src/proc-status.js';
 import { putSection } from '../src/report/sections.js';
 import { failuresOf, runWrk } from '../src/wrk.js';
 
@@ -42,7 +43,6 @@ const MODES = ['get', 'put'] as const;
 type Mode = (typeof MODES)[number];
 const ROUTE_NAMES: Record<Mode, string> = { get: 'GET /get', put: 'POST /put' };
 type Target = 'direct' | 'router';
-const TICKS_PER_SECOND = 100;
 /** Load average (1 min, per core) above which the numbers are labelled preliminary. */
 const BUSY_LOAD_PER_CORE = 0.25;
 const TITLE = [
@@ -79,12 +79,6 @@ interface Sample {
   nodeCpuUsPerRequest: number;
 }
 
-/** utime + stime of a process in clock ticks (/proc/PID/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 const sumTicks = (pids: readonly number[]) => pids.reduce((total, pid) => total + cpuTicks(pid), 0);
 
 async function measure(

@@ -27,7 +27,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -37,6 +37,7 @@ import { describeMachine, type MachineInfo } from '../src/machine.js';
 import { repoDir } from '../src/paths.js';
 import { findFreePort } from '../src/ports.js';
 import { preload } from '../src/preload.js';
+import { cpuTicks, TICKS_PER_SECOND } from '../src/proc-status.js';
 import { startServer } from '../src/server-process.js';
 import { failuresOf, runWrk } from '../src/wrk.js';
 
@@ -73,14 +74,6 @@ interface Sample {
   /** Requests each server thread answered during the run, from /stats. */
   perThread: number[];
 }
-
-/** utime + stime of a process in clock ticks (/proc/PID/stat fields 14 and 15; Linux: 100 per second). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-const TICKS_PER_SECOND = 100;
 
 async function threadRequests(url: string): Promise<number[]> {
   const answer = await httpGet(`${url}/stats`);
