@@ -187,7 +187,6 @@ function report(samples: Sample[], options: Options, machine: MachineInfo, hapro
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    // `pnpm bench:router -- --flag` passes the `--` through: skip it.
     args: cliArgs(),
     options: {
       nodes: { type: 'string', default: '3' },
