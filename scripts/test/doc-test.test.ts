@@ -68,6 +68,10 @@ describe('scripts/doc-test.ts', () => {
       timeout: 180_000,
     });
     const out = result.stdout;
+    // Seen once in CI: no verdict lines at all. Show what the run printed, so the next one says why.
+    if (!out.includes('fixture.md:5')) {
+      console.error(`doc-test printed no verdict for the fixture (status ${result.status}, signal ${result.signal}, error ${String(result.error)}):\n${out}\n${result.stderr}`);
+    }
     const verdict = (line: number, suffix: string): string | undefined =>
       out
         .split('\n')
