@@ -7,11 +7,19 @@
  *                                    memory at 300 B, the 20M-key scale check
  *   pnpm bench -- --quick            a smoke: 200k keys, 1 round (for CI)
  *
- * Options: --keys N --ops M --rounds R --no-scale --out FILE
+ * Options: --keys N --ops M --rounds R --no-scale --no-huge-pages --out FILE
+ *
+ * Huge pages: the slabs are a SharedArrayBuffer, which Node allocates with
+ * glibc's malloc, and glibc's `glibc.malloc.hugetlb=1` tunable makes malloc
+ * ask the kernel for transparent huge pages (madvise) for such mappings. A
+ * get at 5M keys is bound by dependent memory misses, each usually a TLB miss
+ * on 4 KiB pages (PROFILE.md), so the tunable matters. It is an environment
+ * setting a user makes, so the main table runs without it, and a second set
+ * of rounds runs every cache (lru-cache too: same environment for all) with it.
  */
 
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +36,7 @@ const { values: args } = parseArgs({
     ops: { type: 'string' },
     rounds: { type: 'string' },
     'no-scale': { type: 'boolean', default: false },
+    'no-huge-pages': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -51,16 +60,35 @@ interface Round {
   results: PhaseResult[];
 }
 
-function runRound(impl: Impl, extra: string[], heapMb = 8192): Round {
-  const argv = [`--max-old-space-size=${heapMb}`, '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
-  const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24 });
+/** The environment of the huge-page rounds: glibc's malloc madvises its mappings for transparent huge pages. */
+const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
+
+function runRound(impl: Impl, extra: string[], options: { heapMb?: number; hugePages?: boolean } = {}): Round {
+  const argv = [`--max-old-space-size=${options.heapMb ?? 8192}`, '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
+  const env = options.hugePages ? { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE } : withoutTunables();
+  const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24, env });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round;
+}
+
+/** This process's environment without GLIBC_TUNABLES, so the plain rounds are plain whatever the caller's shell set. */
+function withoutTunables(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.GLIBC_TUNABLES;
+  return env;
 }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+/** The kernel's transparent-huge-page mode, as the bracketed word in sysfs. */
+function transparentHugePages(): string {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const MB = 1024 * 1024;
 
@@ -74,6 +102,16 @@ for (let r = 0; r < rounds; r++) {
   for (const impl of orderOf(r)) {
     log(`round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B`);
     main[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100']));
+  }
+}
+
+/* ---- 1b. the same rounds with huge pages for malloc'd memory (every cache) ---- */
+const hugePages = !quick && !args['no-huge-pages'];
+const huge: Record<Impl, Round[]> = { slab: [], 'slab-sieve': [], 'lru-cache': [] };
+for (let r = 0; hugePages && r < rounds; r++) {
+  for (const impl of orderOf(r)) {
+    log(`huge-page round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B, GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}`);
+    huge[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100'], { hugePages: true }));
   }
 }
 
@@ -100,8 +138,8 @@ if (!quick && !args['no-scale']) {
 
 /* ---- report ---- */
 const phaseNames = main.slab[0]!.results.map((r) => r.phase);
-const phaseOf = (impl: Impl, phase: string, pick: (p: PhaseResult) => number): number =>
-  median(main[impl].map((round) => pick(round.results.find((p) => p.phase === phase)!)));
+const phaseOf = (impl: Impl, phase: string, pick: (p: PhaseResult) => number, rs: Record<Impl, Round[]> = main): number =>
+  median(rs[impl].map((round) => pick(round.results.find((p) => p.phase === phase)!)));
 const lines: string[] = [];
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 lines.push('# Engine benchmarks', '');
@@ -117,19 +155,48 @@ const PHASE_LABELS: Record<string, string> = {
   'get-pool': 'get, pre-built key pool',
   'getBytes-pool': 'getBytes, pre-built key pool (lru-cache: get)',
 };
-lines.push('## Throughput (operations/s)', '', '| phase | ours (LRU) | ours (SIEVE) | lru-cache | LRU ÷ lru-cache | SIEVE ÷ lru-cache |', '|---|---:|---:|---:|---:|---:|');
-for (const phase of phaseNames) {
-  const a = phaseOf('slab', phase, (p) => p.opsPerSec);
-  const s2 = phaseOf('slab-sieve', phase, (p) => p.opsPerSec);
-  const b = phaseOf('lru-cache', phase, (p) => p.opsPerSec);
-  lines.push(`| ${PHASE_LABELS[phase] ?? phase} | ${fmt(a)} | ${fmt(s2)} | ${fmt(b)} | **${fmt(a / b, 2)}×** | **${fmt(s2 / b, 2)}×** |`);
+function throughputTable(rs: Record<Impl, Round[]>): void {
+  lines.push(
+    '| phase | ours (LRU) | ours (SIEVE) | lru-cache | LRU ÷ lru-cache | SIEVE ÷ lru-cache | per round: LRU ÷ lru-cache, SIEVE ÷ lru-cache |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  );
+  for (const phase of phaseNames) {
+    const a = phaseOf('slab', phase, (p) => p.opsPerSec, rs);
+    const s2 = phaseOf('slab-sieve', phase, (p) => p.opsPerSec, rs);
+    const b = phaseOf('lru-cache', phase, (p) => p.opsPerSec, rs);
+    lines.push(`| ${PHASE_LABELS[phase] ?? phase} | ${fmt(a)} | ${fmt(s2)} | ${fmt(b)} | **${fmt(a / b, 2)}×** | **${fmt(s2 / b, 2)}×** | ${perRound(rs, phase, 'slab')}; ${perRound(rs, phase, 'slab-sieve')} |`);
+  }
 }
+
+/** Each round's ratio (ours in round r ÷ lru-cache in round r): the spread behind a median on a noisy machine. */
+function perRound(rs: Record<Impl, Round[]>, phase: string, impl: Impl): string {
+  const rate = (round: Round): number => round.results.find((p) => p.phase === phase)!.opsPerSec;
+  return rs[impl].map((round, r) => fmt(rate(round) / rate(rs['lru-cache'][r]!), 2)).join(' / ');
+}
+lines.push('## Throughput (operations/s)', '');
+throughputTable(main);
 lines.push(
   '',
   'The pre-built key pool is the case where lru-cache is strongest: its keys are the same 1,000,000 string objects',
   'every time, so V8 has hashed each once and its `Map` lookups skip hashing; ours hashes the key bytes on every call,',
   'as it must for keys that arrive from the network.',
 );
+if (hugePages) {
+  const rss = (impl: Impl): number => median(huge[impl].map((r) => r.fillMemory!.rssBytes));
+  lines.push(
+    '',
+    '## Throughput with huge pages (`GLIBC_TUNABLES=' + HUGE_PAGES_TUNABLE + '`)',
+    '',
+    `The same rounds again, every cache's process (lru-cache's too) started with \`GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}\`: glibc's`,
+    'malloc then asks for transparent huge pages for its large mappings, which include our slabs (a SharedArrayBuffer) but',
+    "not V8's heap, where lru-cache keeps its entries. Fewer TLB misses per random access is what changes (PROFILE.md).",
+    'It needs the kernel\'s transparent huge pages in `madvise` or `always` mode (this machine: `' + transparentHugePages() + '`).',
+    '',
+  );
+  throughputTable(huge);
+  lines.push('', `RSS after fill in these rounds: ours ${fmt(rss('slab') / MB)} MB, lru-cache ${fmt(rss('lru-cache') / MB)} MB (**${fmt(rss('slab') / rss('lru-cache'), 2)}×**).`);
+}
+
 lines.push('', '## GC and stalls, per phase', '', '| phase | GC total ms (ours / lru) | longest GC pause ms | p99 GC pause ms | major GCs | longest stall ms (1,000-op batch) | event-loop delay max ms |', '|---|---:|---:|---:|---:|---:|---:|');
 for (const phase of phaseNames) {
   const pair = (pick: (p: PhaseResult) => number, d = 0): string =>
