@@ -63,9 +63,9 @@ interface Round {
 /** The environment of the huge-page rounds: glibc's malloc madvises its mappings for transparent huge pages. */
 const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
 
-function runRound(impl: Impl, extra: string[], options: { heapMb?: number; hugePages?: boolean } = {}): Round {
-  const argv = [`--max-old-space-size=${options.heapMb ?? 8192}`, '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
-  const env = options.hugePages ? { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE } : withoutTunables();
+function runRound(impl: Impl, extra: string[], hugePages = false): Round {
+  const argv = ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
+  const env = hugePages ? { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE } : withoutTunables();
   const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24, env });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round;
 }
@@ -96,24 +96,22 @@ function log(line: string): void {
   process.stderr.write(line + '\n');
 }
 
-/* ---- 1. throughput, GC and memory at `keys` × 100 B, alternating rounds ---- */
-const main: Record<Impl, Round[]> = { slab: [], 'slab-sieve': [], 'lru-cache': [] };
-for (let r = 0; r < rounds; r++) {
-  for (const impl of orderOf(r)) {
-    log(`round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B`);
-    main[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100']));
+/** Throughput, GC and memory at `keys` × 100 B: `rounds` alternating rounds of every cache. */
+function throughputRounds(hugePages: boolean): Record<Impl, Round[]> {
+  const byImpl: Record<Impl, Round[]> = { slab: [], 'slab-sieve': [], 'lru-cache': [] };
+  const pages = hugePages ? `, GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}` : '';
+  for (let r = 0; r < rounds; r++) {
+    for (const impl of orderOf(r)) {
+      log(`${hugePages ? 'huge-page ' : ''}round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B${pages}`);
+      byImpl[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100'], hugePages));
+    }
   }
+  return byImpl;
 }
 
-/* ---- 1b. the same rounds with huge pages for malloc'd memory (every cache) ---- */
-const hugePages = !quick && !args['no-huge-pages'];
-const huge: Record<Impl, Round[]> = { slab: [], 'slab-sieve': [], 'lru-cache': [] };
-for (let r = 0; hugePages && r < rounds; r++) {
-  for (const impl of orderOf(r)) {
-    log(`huge-page round ${r + 1}/${rounds}: ${impl}, ${fmt(keys)} keys × 100 B, GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}`);
-    huge[impl].push(runRound(impl, ['--keys', String(keys), '--ops', String(ops), '--value-bytes', '100'], { hugePages: true }));
-  }
-}
+/* ---- 1. throughput with the kernel's default pages, then (1b) with huge pages for malloc'd memory (every cache) ---- */
+const main = throughputRounds(false);
+const huge = quick || args['no-huge-pages'] ? undefined : throughputRounds(true);
 
 /* ---- 2. memory at a second value size (300 B) ---- */
 const keys300 = Math.round(keys * 0.6);
@@ -181,7 +179,7 @@ lines.push(
   'every time, so V8 has hashed each once and its `Map` lookups skip hashing; ours hashes the key bytes on every call,',
   'as it must for keys that arrive from the network.',
 );
-if (hugePages) {
+if (huge !== undefined) {
   const rss = (impl: Impl): number => median(huge[impl].map((r) => r.fillMemory!.rssBytes));
   lines.push(
     '',
