@@ -12,10 +12,10 @@
  * line on a terminal, a "progress: …" line every 10 s otherwise
  * (src/progress.ts).
  *
- *   --preset full   sizes 1M,5M, 3 rounds × 8 s per route and server: about
- *                   18-22 min on 2 cores (most of it is filling the baseline to
- *                   5M keys through Express at ~9k sets/s); add
- *                   --rounds 2 --duration 6 --skip micro to stay under 15 min
+ *   --preset full   sizes 1M,5M, 3 rounds × 8 s per route and server: 40 min
+ *                   on the 2-core VM of 2026-12-01 (29.5 of them filling the
+ *                   baseline to 5M keys through Express at ~2.8k sets/s); with
+ *                   --sizes 1000000 --duration 6 --skip micro about 10 min
  *   --preset quick  100k keys, 2 rounds × 5 s: about 3 min; a preliminary look
  *   --preset smoke  tiny pools, 1 round × 2 s: about 30 s, numbers meaningless
  *   Any compare option (--sizes, --rounds, --duration, ...) overrides the preset;
@@ -76,8 +76,11 @@ const PRESETS = {
   },
 } as const;
 
-/** Rough fill rates on a 2-core machine, for the up-front time estimate only. */
-const ASSUMED_SETS_PER_SECOND = { ours: 50_000, baseline: 9_000 } as const;
+/**
+ * Fill rates through the API for the up-front time estimate only: measured by the full report of
+ * 2026-12-01 on the 2-core AMD EPYC VM (ours 25.5k-30.1k sets/s, the baseline 2.8k-3.0k).
+ */
+const ASSUMED_SETS_PER_SECOND = { ours: 25_000, baseline: 2_800 } as const;
 
 function runMicroChild(keys: string, maxTime: string): MicroSuite {
   const dir = mkdtempSync(join(tmpdir(), 'loadtest-micro-'));
