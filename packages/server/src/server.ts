@@ -85,23 +85,37 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
   let postStatus: (status: SnapshotStatus) => void = () => undefined;
   const keeper = snapshotKeeperFor(config, cache, logger, (status) => postStatus(status));
   const snapshotStatus = keeper ? () => keeper.status() : undefined;
+  const announce = (port: number): void => announceListening(logger, config, port, uws, access, tls);
   if (config.threads > 1) {
     const pool = startThreadPool({
       config,
       logger,
       cache,
-      announce: (port) => announceListening(logger, config, port, uws, access, tls),
       access,
       onThreadFailure: onThreadFailure ?? ((error) => logger.error({ err: error }, 'a server thread stopped on its own')),
       snapshotStatus,
       uws,
     });
-    if (!keeper) return pool;
+    if (!keeper) return announcedOnStart(pool, announce);
     // Threads start with the keeper's state (the load comes first); later changes are posted.
     postStatus = (status) => pool.postToThreads({ type: 'snapshot-status', status });
-    return withSnapshots(pool, keeper);
+    return announcedOnStart(withSnapshots(pool, keeper), announce);
   }
   const http = buildHttpServer({ config, logger, cache, uws, access, ...(snapshotStatus ? { snapshotStatus } : {}) });
+  let starting: Promise<number> | undefined;
+  let stopping: Promise<void> | undefined;
+  const startOnce = async (): Promise<number> => {
+    // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
+    await assertPortFree(config.host, config.port);
+    const port = await http.start();
+    try {
+      assertNoForeignListeners(config.host, port);
+    } catch (error) {
+      await http.stop();
+      throw error;
+    }
+    return port;
+  };
   const server: SlabcacheServer = {
     config,
     cache,
@@ -110,23 +124,42 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
     get port(): number {
       return http.port;
     },
-    async start(): Promise<number> {
-      // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
-      await assertPortFree(config.host, config.port);
-      const port = await http.start();
-      try {
-        assertNoForeignListeners(config.host, port);
-      } catch (error) {
-        await http.stop();
-        throw error;
-      }
-      announceListening(logger, config, port, uws, access, tls);
-      return port;
+    start(): Promise<number> {
+      starting ??= startOnce();
+      return starting;
     },
-    stop: () => http.stop(),
+    // A start in progress finishes first (as in the thread pool): closing before the listen
+    // socket exists would leave it to open after the stop.
+    stop(): Promise<void> {
+      stopping ??= (starting ?? Promise.resolve()).catch(() => undefined).then(() => http.stop());
+      return stopping;
+    },
     stopNow: async () => http.closeNow(),
   };
-  return keeper ? withSnapshots(server, keeper) : server;
+  return announcedOnStart(keeper ? withSnapshots(server, keeper) : server, announce);
+}
+
+/**
+ * The server, logging `listening` (with the warnings before it) once start()
+ * has finished: after the snapshot load and every thread's listen. A stop
+ * asked for before then (a signal during boot) waits for the start and is
+ * never followed by `listening`: whoever waits for that line must not be told
+ * the server is up while it is going down.
+ */
+function announcedOnStart<S extends SlabcacheServer>(server: S, announce: (port: number) => void): S {
+  let stopRequested = false;
+  // A new object whose prototype is the server: getters such as `port` keep working.
+  return Object.assign(Object.create(server) as S, {
+    async start(): Promise<number> {
+      const port = await server.start();
+      if (!stopRequested) announce(port);
+      return port;
+    },
+    stop(): Promise<void> {
+      stopRequested = true;
+      return server.stop();
+    },
+  });
 }
 
 /** One hyper-express app over `cache`: what a single-thread server is, and what each server thread runs. */

@@ -61,8 +61,6 @@ export interface ThreadPoolParts {
   readonly config: ServerConfig;
   readonly logger: Logger;
   readonly cache: SlabLruCache;
-  /** Called once every thread listens (the CLI's `listening` log line). */
-  readonly announce: (port: number) => void;
   /** A thread exited without being asked to. */
   readonly onThreadFailure: (error: Error) => void;
   /** The snapshot keeper's state, handed to each thread as it starts. */
@@ -90,7 +88,7 @@ export interface ThreadPool extends SlabcacheServer {
   postToThreads(message: MainMessage): void;
 }
 
-export function startThreadPool({ config, logger, cache, announce, onThreadFailure, snapshotStatus, uws, access }: ThreadPoolParts): ThreadPool {
+export function startThreadPool({ config, logger, cache, onThreadFailure, snapshotStatus, uws, access }: ThreadPoolParts): ThreadPool {
   // The route table is the same in every thread; the main thread needs it only to size the counters.
   const labels = routeLabels(routeTable({ cache, config, uws, startedAt: Date.now() }));
   const counters = createThreadCounters(labels, config.threads);
@@ -166,7 +164,6 @@ export function startThreadPool({ config, logger, cache, announce, onThreadFailu
       await stopAll();
       throw error;
     }
-    announce(port);
     return port;
   };
 
