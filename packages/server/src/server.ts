@@ -102,20 +102,6 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
     return announcedOnStart(withSnapshots(pool, keeper), announce);
   }
   const http = buildHttpServer({ config, logger, cache, uws, access, ...(snapshotStatus ? { snapshotStatus } : {}) });
-  let starting: Promise<number> | undefined;
-  let stopping: Promise<void> | undefined;
-  const startOnce = async (): Promise<number> => {
-    // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
-    await assertPortFree(config.host, config.port);
-    const port = await http.start();
-    try {
-      assertNoForeignListeners(config.host, port);
-    } catch (error) {
-      await http.stop();
-      throw error;
-    }
-    return port;
-  };
   const server: SlabcacheServer = {
     config,
     cache,
@@ -124,40 +110,50 @@ export function createServer(options: CreateServerOptions = {}): SlabcacheServer
     get port(): number {
       return http.port;
     },
-    start(): Promise<number> {
-      starting ??= startOnce();
-      return starting;
+    async start(): Promise<number> {
+      // One server per port (exclusivePort.ts): refuse a taken port, and a port someone joined as we bound it.
+      await assertPortFree(config.host, config.port);
+      const port = await http.start();
+      try {
+        assertNoForeignListeners(config.host, port);
+      } catch (error) {
+        await http.stop();
+        throw error;
+      }
+      return port;
     },
-    // A start in progress finishes first (as in the thread pool): closing before the listen
-    // socket exists would leave it to open after the stop.
-    stop(): Promise<void> {
-      stopping ??= (starting ?? Promise.resolve()).catch(() => undefined).then(() => http.stop());
-      return stopping;
-    },
+    stop: () => http.stop(),
     stopNow: async () => http.closeNow(),
   };
   return announcedOnStart(keeper ? withSnapshots(server, keeper) : server, announce);
 }
 
 /**
- * The server, logging `listening` (with the warnings before it) once start()
- * has finished: after the snapshot load and every thread's listen. A stop
- * asked for before then (a signal during boot) waits for the start and is
- * never followed by `listening`: whoever waits for that line must not be told
- * the server is up while it is going down.
+ * The server as createServer hands it out: start() runs once, and `listening`
+ * (with the warnings before it) is logged when it has finished, after the
+ * snapshot load and every thread's listen. A stop asked for before then (a
+ * signal during boot) waits for the start, since stopping a server that does
+ * not listen yet would let it listen afterwards, and is never followed by
+ * `listening`: whoever waits for that line must not be told the server is up
+ * while it is going down.
  */
 function announcedOnStart<S extends SlabcacheServer>(server: S, announce: (port: number) => void): S {
-  let stopRequested = false;
+  let starting: Promise<number> | undefined;
+  let stopping: Promise<void> | undefined;
+  const startOnce = async (): Promise<number> => {
+    const port = await server.start();
+    if (stopping === undefined) announce(port);
+    return port;
+  };
   // A new object whose prototype is the server: getters such as `port` keep working.
   return Object.assign(Object.create(server) as S, {
-    async start(): Promise<number> {
-      const port = await server.start();
-      if (!stopRequested) announce(port);
-      return port;
+    start(): Promise<number> {
+      starting ??= startOnce();
+      return starting;
     },
     stop(): Promise<void> {
-      stopRequested = true;
-      return server.stop();
+      stopping ??= (starting ?? Promise.resolve()).catch(() => undefined).then(() => server.stop());
+      return stopping;
     },
   });
 }

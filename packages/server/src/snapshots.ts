@@ -440,30 +440,20 @@ export interface StartStop {
  * skips the final save on purpose).
  */
 export function withSnapshots<S extends StartStop>(server: S, keeper: SnapshotKeeper): S & { readonly snapshots: SnapshotKeeper } {
-  let starting: Promise<number> | undefined;
   let stopping: Promise<void> | undefined;
-  const startOnce = async (): Promise<number> => {
-    await keeper.load();
-    const port = await server.start();
-    keeper.start();
-    return port;
-  };
   // A new object whose prototype is the server: getters such as `port` keep working (a spread would call them now).
   return Object.assign(Object.create(server) as S, {
     snapshots: keeper,
-    start(): Promise<number> {
-      starting ??= startOnce();
-      return starting;
+    async start(): Promise<number> {
+      await keeper.load();
+      const port = await server.start();
+      keeper.start();
+      return port;
     },
     stop(): Promise<void> {
-      // A stop during the start (a signal while the snapshot loads) waits for it: stopping the
-      // server before it listens would let it listen afterwards. A second signal is stopNow.
-      stopping ??= (starting ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => server.stop())
-        .then(async () => {
-          await keeper.stop();
-        });
+      stopping ??= server.stop().then(async () => {
+        await keeper.stop();
+      });
       return stopping;
     },
   });

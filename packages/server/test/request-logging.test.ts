@@ -4,52 +4,29 @@
  * client never sees).
  */
 
-import { Writable } from 'node:stream';
-
-import { pino } from 'pino';
-
+import { capturingLogger } from './support/logs';
 import { startTestServer } from './support/server';
 
-function capture(): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
-  return {
-    logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
-
 it('logs no request lines by default', async () => {
-  const log = capture();
+  const log = capturingLogger();
   const t = await startTestServer({ logger: log.logger });
   try {
     await t.call('GET', '/health');
     await t.call('GET', '/get?key=none');
-    expect(log.lines().filter((l) => l['msg'] === 'request')).toEqual([]);
-    expect(log.lines().some((l) => l['msg'] === 'listening')).toBe(true);
+    expect(log.lines.filter((l) => l['msg'] === 'request')).toEqual([]);
+    expect(log.lines.some((l) => l['msg'] === 'listening')).toBe(true);
   } finally {
     await t.stop();
   }
 });
 
 it('logs one line per request with LOG_REQUESTS on', async () => {
-  const log = capture();
+  const log = capturingLogger();
   const t = await startTestServer({ logger: log.logger, logRequests: true });
   try {
     await t.call('GET', '/health');
     await t.call('GET', '/get?key=none');
-    const requests = log.lines().filter((l) => l['msg'] === 'request');
+    const requests = log.lines.filter((l) => l['msg'] === 'request');
     expect(requests).toEqual([
       expect.objectContaining({ method: 'GET', url: '/health', status: 200 }),
       expect.objectContaining({ method: 'GET', url: '/get?key=none', status: 404 }),
@@ -61,14 +38,14 @@ it('logs one line per request with LOG_REQUESTS on', async () => {
 });
 
 it('logs an internal error with its stack', async () => {
-  const log = capture();
+  const log = capturingLogger();
   const t = await startTestServer({ logger: log.logger });
   const spy = jest.spyOn(t.server.cache, 'getEntryBytes').mockImplementation(() => {
     throw new Error('engine exploded');
   });
   try {
     expect((await t.call('GET', '/kv/x')).status).toBe(500);
-    const failure = log.lines().find((l) => l['msg'] === 'request failed');
+    const failure = log.lines.find((l) => l['msg'] === 'request failed');
     expect(failure).toMatchObject({ level: 50, method: 'GET', url: '/kv/x' });
     expect(JSON.stringify(failure)).toContain('engine exploded');
   } finally {

@@ -7,12 +7,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 
 import { SlabLruCache, saveSnapshot } from '@slabcache/engine';
-import { pino } from 'pino';
 
 import { checkSnapshotPath, SnapshotKeeper, SnapshotPathError } from '../src/snapshots';
+
+import { capturingLogger } from './support/logs';
 
 let root: string;
 beforeAll(() => {
@@ -27,18 +27,6 @@ const freshDir = (): string => {
   return dir;
 };
 const newCache = (): SlabLruCache => new SlabLruCache({ maxKeys: 10_000, maxBytes: 8 << 20 });
-
-/** A pino logger whose JSON lines are kept in `lines`. */
-function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 async function eventually(what: string, test: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -12,35 +12,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-
-import { pino } from 'pino';
 
 import { createServer } from '../src/index';
 
 import { request } from './support/http';
+import { capturingLogger } from './support/logs';
 import { TEST_LIMITS } from './support/server';
 
 jest.setTimeout(30_000);
-
-function capturingLogger(): { logger: pino.Logger; messages: () => unknown[] } {
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, sink),
-    messages: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => (JSON.parse(line) as Record<string, unknown>)['msg']),
-  };
-}
 
 let dir: string;
 beforeAll(() => {
@@ -62,6 +41,7 @@ it.each([
   const port = await started;
   await stopped;
   await expect(request(`http://127.0.0.1:${port}`, 'GET', '/health')).rejects.toThrow(/ECONNREFUSED/);
-  expect(log.messages()).not.toContain('listening');
-  expect(log.messages()).toContain('stopped');
+  const messages = log.lines.map((line) => line['msg']);
+  expect(messages).not.toContain('listening');
+  expect(messages).toContain('stopped');
 });
