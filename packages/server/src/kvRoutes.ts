@@ -44,7 +44,7 @@ export const OK = jsonReply(200, '{"ok":true}');
 
 /** The answer to a conditional write: the new version, in the body and as the ETag. */
 export function storedVersionReply(version: number): Reply {
-  return { ...jsonReply(200, `{"ok":true,"version":${version}}`), headers: { etag: etagOf(version) } };
+  return jsonReply(200, `{"ok":true,"version":${version}}`, { etag: etagOf(version) });
 }
 
 /** The headers every read of an entry carries: its version, and the ms it has left if it expires. */

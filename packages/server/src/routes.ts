@@ -121,10 +121,7 @@ export function routeTable(ctx: RouteContext): RouteSpec[] {
       if (outcome === 'failed') throw preconditionFailed(key, entry.version);
       if (outcome === 'not_modified') return notModified(entry.version, entry.remainingTTL);
     }
-    return {
-      ...jsonReply(200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(entry.value)}}`),
-      headers: entryHeaders(entry.version, entry.remainingTTL),
-    };
+    return jsonReply(200, `{"key":${JSON.stringify(key)},"value":${JSON.stringify(entry.value)}}`, entryHeaders(entry.version, entry.remainingTTL));
   };
 
   const health: Handler = () => HEALTHY;
