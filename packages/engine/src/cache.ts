@@ -161,12 +161,24 @@ const SHORT_TEXT = 16;
 
 /** What a lock-free read returns to mean "do it under the lock". */
 const FALL_BACK = Symbol('fall back to the lock');
-type ReadKind = 0 | 1 | 2 | 3 | 4;
-const READ_GET = 0;
-const READ_GET_BYTES = 1;
-const READ_PEEK = 2;
-const READ_PEEK_BYTES = 3;
-const READ_HAS = 4;
+/**
+ * What a lock-free read hands back and counts, as bits: the value's form (none
+ * for `has`, a string, a Buffer), whether it comes wrapped in an entry (version,
+ * metadata, remaining TTL: getEntry), and whether it is a get (counts a hit or
+ * miss and marks the entry visited) rather than a peek or has.
+ */
+type ReadKind = number;
+const VALUE_NONE = 0;
+const VALUE_STRING = 1;
+const VALUE_BYTES = 2;
+const VALUE_FORM = 3;
+const AS_ENTRY = 4;
+const AS_GET = 8;
+const READ_GET = AS_GET | VALUE_STRING;
+const READ_GET_BYTES = AS_GET | VALUE_BYTES;
+const READ_PEEK = VALUE_STRING;
+const READ_PEEK_BYTES = VALUE_BYTES;
+const READ_HAS = VALUE_NONE;
 /** Tries of a lock-free read before it takes the lock (each fails only if a writer changed its stripe). */
 const LOCK_FREE_ATTEMPTS = 4;
 /** Longest probe a lock-free read makes (Robin Hood keeps probes far shorter); longer ones take the lock. */
@@ -181,6 +193,11 @@ class AttachRequest {
     readonly handle: CacheHandle,
     readonly callbacks: CacheCallbacks,
   ) {}
+}
+
+/** The entry `getEntry` hands back; one shape, built in one place for the locked and the lock-free read. */
+function entryOf<V>(value: V, version: number, meta: string | undefined, remainingTTL: number): CacheEntry<V> {
+  return { value, version, meta, remainingTTL };
 }
 
 export class SlabLruCache {
@@ -592,16 +609,26 @@ export class SlabLruCache {
    * `get`, unless `peek`.
    */
   getEntry(key: Key, options?: GetEntryOptions): CacheEntry<string> | undefined {
+    const peek = options?.peek === true;
+    if (this.#optimistic) {
+      const read = this.#readWithoutLock(key, AS_ENTRY | VALUE_STRING | (peek ? 0 : AS_GET));
+      if (read !== FALL_BACK) return read as CacheEntry<string> | undefined;
+    }
     return this.#exclusive(() => {
-      const ref = this.#lookupEntry(key, options?.peek === true);
+      const ref = this.#lookupEntry(key, peek);
       return ref === NIL ? undefined : this.#entryOf(ref, this.#valueString(ref));
     });
   }
 
   /** `getEntry` with the value as a fresh Buffer. */
   getEntryBytes(key: Key, options?: GetEntryOptions): CacheEntry<Buffer> | undefined {
+    const peek = options?.peek === true;
+    if (this.#optimistic) {
+      const read = this.#readWithoutLock(key, AS_ENTRY | VALUE_BYTES | (peek ? 0 : AS_GET));
+      if (read !== FALL_BACK) return read as CacheEntry<Buffer> | undefined;
+    }
     return this.#exclusive(() => {
-      const ref = this.#lookupEntry(key, options?.peek === true);
+      const ref = this.#lookupEntry(key, peek);
       return ref === NIL ? undefined : this.#entryOf(ref, this.#copyValue(ref));
     });
   }
@@ -615,12 +642,12 @@ export class SlabLruCache {
   #entryOf<V>(ref: number, value: V): CacheEntry<V> {
     const chunks = this.#chunks;
     const flags = chunks.flags(ref);
-    return {
+    return entryOf(
       value,
-      version: this.#versionBytes === 0 ? 0 : chunks.version(ref),
-      meta: (flags & F_META) === 0 ? undefined : this.#metaOf(ref),
-      remainingTTL: (flags & F_EXPIRES) === 0 ? Infinity : Math.max(0, chunks.expiresAt(ref) - Date.now()),
-    };
+      this.#versionBytes === 0 ? 0 : chunks.version(ref),
+      (flags & F_META) === 0 ? undefined : this.#metaOf(ref),
+      (flags & F_EXPIRES) === 0 ? Infinity : Math.max(0, chunks.expiresAt(ref) - Date.now()),
+    );
   }
 
   #metaOf(ref: number): string {
@@ -815,12 +842,13 @@ export class SlabLruCache {
   /* ---- lock-free reads (shared SIEVE caches; seqlock.ts) ---- */
 
   /**
-   * A get, getBytes, peek, peekBytes or has without the lock: reads under the
-   * stripe sequences and returns the result, or FALL_BACK when the locked path
-   * must do it (a writer kept changing the stripe, the entry expired and must
-   * be reclaimed, a snapshot walk must hear of a visited bit, an unusually
-   * long probe). Everything read from shared memory is bounds-checked before
-   * use: a torn read may see any bytes, but is always thrown away.
+   * A get, getBytes, getEntry, getEntryBytes, peek, peekBytes or has without
+   * the lock: reads under the stripe sequences and returns the result, or
+   * FALL_BACK when the locked path must do it (a writer kept changing the
+   * stripe, the entry expired and must be reclaimed, a snapshot walk must hear
+   * of a visited bit, an unusually long probe). Everything read from shared
+   * memory is bounds-checked before use: a torn read may see any bytes, but is
+   * always thrown away.
    */
   #readWithoutLock(key: Key, kind: ReadKind): unknown {
     const keys = this.#keys;
@@ -867,21 +895,36 @@ export class SlabLruCache {
         }
       }
       if (distance === MAX_LOCK_FREE_PROBE) return this.#fallBack(counters);
-      let result: unknown = undefined;
+      let value: unknown = undefined;
       let flags = 0;
+      let version = 0;
+      let meta: string | undefined;
+      let expiresAt = Infinity;
       if (ref !== NIL) {
         flags = chunks.flags(ref);
         const start = chunks.keyStart(ref) + length;
         const valueLength = chunks.valueLen(ref);
-        if (!(valueLength <= this.#maxValueBytes && start + valueLength <= arenaEnd)) {
+        const end = start + valueLength;
+        if (!(valueLength <= this.#maxValueBytes && end <= arenaEnd)) {
           counters[STAT_LOCK_FREE_RETRIES]++;
           continue;
         }
-        if (kind === READ_HAS) result = true;
-        else if (kind === READ_GET || kind === READ_PEEK) {
-          result = (flags & F_ASCII) !== 0 ? arena.latin1Slice(start, start + valueLength) : arena.utf8Slice(start, start + valueLength);
-        } else {
-          result = this.#copyRange(start, valueLength);
+        const form = kind & VALUE_FORM;
+        if (form === VALUE_NONE) value = true;
+        else if (form === VALUE_STRING) value = (flags & F_ASCII) !== 0 ? arena.latin1Slice(start, end) : arena.utf8Slice(start, end);
+        else value = this.#copyRange(start, valueLength);
+        // Everything the answer carries is read here, inside the window the sequences vouch for.
+        if ((flags & F_EXPIRES) !== 0) expiresAt = chunks.expiresAt(ref);
+        if ((kind & AS_ENTRY) !== 0) {
+          if (this.#versionBytes !== 0) version = chunks.version(ref);
+          if ((flags & F_META) !== 0) {
+            const metaEnd = end < arenaEnd ? end + 1 + arena[end]! : arenaEnd + 1;
+            if (metaEnd > arenaEnd) {
+              counters[STAT_LOCK_FREE_RETRIES]++;
+              continue;
+            }
+            meta = arena.utf8Slice(end + 1, metaEnd);
+          }
         }
       }
       if (!seqlock.unchanged(stripe, seq) || (twoStripes && !seqlock.unchanged(stripe2, seq2)) || !seqlock.unchangedEpoch(epoch)) {
@@ -893,8 +936,9 @@ export class SlabLruCache {
         counters[STAT_LOCK_FREE_READS]++;
         return this.#countMiss(kind, counters);
       }
-      if ((flags & F_EXPIRES) !== 0 && chunks.expiresAt(ref) <= Date.now()) return this.#fallBack(counters); // reclaimed under the lock
-      if (kind === READ_GET || kind === READ_GET_BYTES) {
+      const now = expiresAt === Infinity ? 0 : Date.now();
+      if (expiresAt <= now) return this.#fallBack(counters); // reclaimed under the lock
+      if ((kind & AS_GET) !== 0) {
         if ((flags & (F_VISITED | F_FETCHED)) !== (F_VISITED | F_FETCHED)) {
           // A walk must note the bit's change: let the locked path do this hit.
           if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) return this.#fallBack(counters);
@@ -903,10 +947,10 @@ export class SlabLruCache {
         }
         counters[STAT_GET_HITS]++;
       } else {
-        counters[kind === READ_HAS ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
+        counters[(kind & VALUE_FORM) === VALUE_NONE ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
       }
       counters[STAT_LOCK_FREE_READS]++;
-      return result;
+      return (kind & AS_ENTRY) === 0 ? value : entryOf(value, version, meta, expiresAt === Infinity ? Infinity : Math.max(0, expiresAt - now));
     }
     return this.#fallBack(counters);
   }
@@ -917,9 +961,10 @@ export class SlabLruCache {
   }
 
   #countMiss(kind: ReadKind, counters: Float64Array): unknown {
-    if (kind === READ_GET || kind === READ_GET_BYTES) counters[STAT_GET_MISSES]++;
-    else counters[kind === READ_HAS ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
-    return kind === READ_HAS ? false : undefined;
+    const has = (kind & VALUE_FORM) === VALUE_NONE;
+    if ((kind & AS_GET) !== 0) counters[STAT_GET_MISSES]++;
+    else counters[has ? STAT_CMD_HAS : STAT_CMD_PEEK]++;
+    return has ? false : undefined;
   }
 
   /* ---- lookups ---- */

@@ -54,6 +54,32 @@ describe('threads sharing one cache', () => {
     expect(stats.evictions).toBeGreaterThan(0);
   });
 
+  it('SIEVE: getEntry and getEntryBytes read without the lock once shared, with the version, metadata and TTL the lock gives', () => {
+    const cache = new SlabLruCache({ maxKeys: 3, maxBytes: 1 << 20, pageBytes: 16384, maxValueBytes: 100, policy: 'sieve', versions: true });
+    cache.set('x', 'ex', { meta: 'text/plain', ttl: 60_000 });
+    cache.set('y', 'why');
+    cache.set('z', 'zed');
+    const locked = { x: cache.getEntry('x', { peek: true })!, y: cache.getEntryBytes('y', { peek: true })! };
+    void cache.handle; // shared from here: reads go without the lock
+    const before = cache.stats();
+
+    const x = cache.getEntry('x')!;
+    const y = cache.getEntryBytes('y', { peek: true })!;
+    expect([x.value, x.version, x.meta]).toEqual(['ex', locked.x.version, 'text/plain']);
+    expect(x.remainingTTL).toBeGreaterThan(0);
+    expect(x.remainingTTL).toBeLessThanOrEqual(locked.x.remainingTTL);
+    expect(y).toEqual({ value: Buffer.from('why'), version: locked.y.version, meta: undefined, remainingTTL: Infinity });
+    expect(cache.getEntry('absent')).toBeUndefined();
+
+    const after = cache.stats();
+    expect(after.lock_free_reads - before.lock_free_reads).toBe(3);
+    expect([after.get_hits - before.get_hits, after.get_misses - before.get_misses, after.cmd_peek - before.cmd_peek]).toEqual([1, 1, 1]);
+    // The get marked x visited, the peek left y unvisited: the hand passes x and evicts y.
+    cache.set('w', 'new');
+    expect([cache.has('x'), cache.has('y'), cache.has('z'), cache.has('w')]).toEqual([true, false, true, true]);
+    checkInvariants(cache);
+  });
+
   it('a value written in one thread is read in another', async () => {
     const cache = new SlabLruCache({ maxKeys: 100, maxBytes: 1 << 20, pageBytes: 16384, maxValueBytes: 1000 });
     cache.set('from-main', 'hello from the main thread');

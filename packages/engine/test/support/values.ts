@@ -17,6 +17,12 @@ export function checkValue(key: string, value: string): string | undefined {
   return undefined;
 }
 
+/** What is wrong with the metadata read with a whole `value` (the stress writers set it to `writer.seq`), or undefined. */
+export function checkMeta(key: string, value: string, meta: string | undefined): string | undefined {
+  const [, writer, seq] = value.split('|');
+  return meta === `${writer}.${seq}` ? undefined : `${key}: metadata ${JSON.stringify(meta)} read with the value of write ${writer}.${seq}`;
+}
+
 function checksum(s: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
