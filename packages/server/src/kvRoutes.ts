@@ -65,7 +65,9 @@ export function notFound(key: string): Reply {
  * a 304 never has content whatever its headers say, RFC 9112 §6.3.)
  */
 export function notModified(version: number, remainingTTL: number): Reply {
-  return { status: 304, headers: { ...entryHeaders(version, remainingTTL), 'content-length': '0' } };
+  const headers = entryHeaders(version, remainingTTL);
+  headers['content-length'] = '0';
+  return { status: 304, headers };
 }
 
 /** The version of `key` now, 0 if absent (a peek: no recency bump, no hit counted). Slow paths only: it copies the value. */
