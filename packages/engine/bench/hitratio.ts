@@ -12,13 +12,12 @@
  *
  * It checks what must be exact (ours = lru-cache for LRU and = the model for
  * SIEVE by entry count; lru-cache and the model = libCacheSim by bytes; the
- * anchors) and exits 1 if anything is off, then writes the "Hit ratio"
- * section of BENCHMARKS.md (replacing an older one).
+ * anchors) and exits 1 if anything is off, then writes its part of
+ * BENCHMARKS.md (report-file.ts: the other benchmarks' parts stay).
  *
  *   pnpm --filter @slabcache/engine bench:hitratio           (about 2 minutes)
  */
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { ANCHORS, makeReplayCache, replay, type Bound, type ReplayImpl } from './replay.js';
 import { readTrace, TRACE_NAMES, tracesDirectory, type Trace } from './traces.js';
 import { cliArgs } from './cli-args.js';
+import { BENCHMARKS_TITLE, writePart } from './report-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -143,12 +143,7 @@ lines.push(
 const section = lines.join('\n') + '\n';
 process.stdout.write(section);
 if (!args['no-write']) {
-  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '# Engine benchmarks\n';
-  const start = previous.indexOf('## Hit ratio on real traces');
-  const next = start < 0 ? -1 : previous.indexOf('\n## ', start + 1);
-  const updated =
-    start < 0 ? `${previous.trimEnd()}\n\n${section}` : previous.slice(0, start) + section + (next < 0 ? '' : previous.slice(next + 1));
-  writeFileSync(out, updated);
+  writePart(out, 'hit-ratio', section, BENCHMARKS_TITLE);
   process.stderr.write(`wrote ${out}\n`);
 }
 if (failures.length > 0) {

@@ -1,7 +1,8 @@
 /**
  * The engine benchmark: this cache against lru-cache (configured as the seed
  * did), in the same run, in alternating rounds, each round in a fresh process
- * (scenario.ts). Reports medians with ratios and writes BENCHMARKS.md.
+ * (scenario.ts). Reports medians with ratios and writes its part of
+ * BENCHMARKS.md (report-file.ts: the other benchmarks' parts stay).
  *
  *   pnpm bench                       full run: 5M keys × 100 B, 3 rounds each,
  *                                    memory at 300 B, the 20M-key scale check
@@ -19,13 +20,15 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { PhaseResult } from './workload.js';
 import { cliArgs } from './cli-args.js';
+import { fmt, median } from './numbers.js';
+import { BENCHMARKS_TITLE, writePart } from './report-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -77,10 +80,6 @@ function withoutTunables(): NodeJS.ProcessEnv {
   return env;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 /** The kernel's transparent-huge-page mode, as the bracketed word in sysfs. */
 function transparentHugePages(): string {
   try {
@@ -89,7 +88,6 @@ function transparentHugePages(): string {
     return 'unknown';
   }
 }
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const MB = 1024 * 1024;
 
 function log(line: string): void {
@@ -140,7 +138,6 @@ const phaseOf = (impl: Impl, phase: string, pick: (p: PhaseResult) => number, rs
   median(rs[impl].map((round) => pick(round.results.find((p) => p.phase === phase)!)));
 const lines: string[] = [];
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-lines.push('# Engine benchmarks', '');
 lines.push(
   `Machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 1024 ** 3)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.`,
   `Run: ${new Date().toISOString()}, \`pnpm bench\`${quick ? ' --quick' : ''}. ${rounds} alternating round(s) per cache, each in a fresh process; medians shown.`,
@@ -242,5 +239,5 @@ if (scale) {
   if (mapLimit) lines.push(`A JS \`Map\` (which lru-cache uses) stops at ${fmt(mapLimit.entries)} entries: \`${mapLimit.error}\`.`);
 }
 const report = lines.join('\n') + '\n';
-if (out) writeFileSync(out, report);
+if (out) writePart(out, 'engine', report, BENCHMARKS_TITLE);
 process.stdout.write(report);

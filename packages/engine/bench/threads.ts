@@ -17,13 +17,14 @@
  *   (`pnpm bench:threads` runs 7 rounds: on a shared 2-core VM, 3 rounds left one-worker ratios ±15 %)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SlabLruCache, type CacheStats, type PolicyName } from '../src/index.js';
 import { startTsWorker } from '../test/support/threads.js';
 import { cliArgs } from './cli-args.js';
+import { fmt, median } from './numbers.js';
+import { BENCHMARKS_TITLE, writePart } from './report-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -39,12 +40,7 @@ const { values } = parseArgs({
 const keys = Number(values.keys);
 const ops = Number(values.ops);
 const rounds = Number(values.rounds);
-const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const MB = 1024 * 1024;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 interface WorkerResult {
   ms: number;
@@ -102,6 +98,9 @@ function childRss(kind: 'shared' | 'own-slab' | 'own-lru'): number {
   return Number(out.trim().split('\n').at(-1));
 }
 
+/** Each round's ratio against the unshared worker of the same round: the spread behind a median on a noisy machine. */
+const perRound = (rates: number[], baseline: number[]): string => rates.map((rate, r) => fmt(rate / baseline[r]!, 2)).join(' / ');
+
 const lines: string[] = [];
 if (!values['memory-only']) {
   const workloads = [
@@ -115,8 +114,8 @@ if (!values['memory-only']) {
     'reads check the stripe sequences instead, seqlock.ts). Targets: 2 threads ≥ 1.6× on 100 % get, ≥ 1.4× on',
     '90/10; one attached worker ≥ 0.95×.',
     '',
-    '| policy | workload | 1 worker, unshared | 1 worker, attached | 2 workers, attached | lock-free reads (2 workers) |',
-    '|---|---|---:|---:|---:|---:|',
+    '| policy | workload | 1 worker, unshared | 1 worker, attached | 2 workers, attached | lock-free reads (2 workers) | per round: 1 attached ÷ unshared; 2 ÷ unshared |',
+    '|---|---|---:|---:|---:|---:|---|',
   );
   for (const policy of ['lru', 'sieve'] as const) {
     const shared = filledCache(policy);
@@ -143,7 +142,7 @@ if (!values['memory-only']) {
       const reads = twoStats!.lock_free_reads;
       const tries = reads + twoStats!.lock_free_retries + twoStats!.lock_free_fallbacks;
       lines.push(
-        `| ${policy} | ${workload.name} | ${fmt(base)}/s (1.00×) | ${fmt(median(one))}/s (**${fmt(median(one) / base, 2)}×**) | ${fmt(median(two))}/s (**${fmt(median(two) / base, 2)}×**) | ${policy === 'sieve' ? `${fmt((reads / Math.max(1, tries)) * 100, 1)} % of tries` : '—'} |`,
+        `| ${policy} | ${workload.name} | ${fmt(base)}/s (1.00×) | ${fmt(median(one))}/s (**${fmt(median(one) / base, 2)}×**) | ${fmt(median(two))}/s (**${fmt(median(two) / base, 2)}×**) | ${policy === 'sieve' ? `${fmt((reads / Math.max(1, tries)) * 100, 1)} % of tries` : '—'} | ${perRound(one, own)}; ${perRound(two, own)} |`,
       );
     }
   }
@@ -159,10 +158,4 @@ lines.push(`| cluster: 2 processes, each its own slabcache | ${fmt((2 * ownSlab)
 lines.push(`| cluster: 2 processes, each its own lru-cache (the seed) | ${fmt((2 * ownLru) / MB)} MB | ${fmt((2 * ownLru) / shared, 2)}× |`);
 const section = lines.join('\n') + '\n';
 console.log(section);
-if (values.out !== undefined) {
-  const previous = existsSync(values.out) ? readFileSync(values.out, 'utf8') : '';
-  const startAt = previous.indexOf('## Threads: engine throughput');
-  const endAt = startAt < 0 ? -1 : previous.indexOf('\n## Hit ratio', startAt);
-  const updated = startAt < 0 ? `${previous.trimEnd()}\n\n${section}` : previous.slice(0, startAt) + section + (endAt < 0 ? '' : previous.slice(endAt + 1));
-  writeFileSync(values.out, updated);
-}
+if (values.out !== undefined) writePart(values.out, 'threads', section, BENCHMARKS_TITLE);
