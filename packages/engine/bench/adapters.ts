@@ -8,10 +8,13 @@
  *   key + value. It has no bytes API, so its `getBytes` is its `get`: the
  *   benchmark compares our bytes path with its string path, which is what a
  *   server on lru-cache uses.
+ * - `minimal-lru`: the calibration prototype (calibration/minimal-lru.ts), an
+ *   off-heap exact LRU with no features, for bench/calibrate.ts only.
  */
 
 import { LRUCache } from 'lru-cache';
 import { SlabLruCache } from '../src/index.js';
+import { MinimalLru } from './calibration/minimal-lru.js';
 
 export interface BenchCache {
   set(key: string, value: string): void;
@@ -22,7 +25,7 @@ export interface BenchCache {
   memoryDetail(): Record<string, number>;
 }
 
-export type BenchImpl = 'slab' | 'slab-sieve' | 'lru-cache';
+export type BenchImpl = 'slab' | 'slab-sieve' | 'lru-cache' | 'minimal-lru';
 
 export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: number }): BenchCache {
   if (impl === 'slab' || impl === 'slab-sieve') {
@@ -48,6 +51,18 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
           wastedBytes: s.wasted_bytes,
         };
       },
+    };
+  }
+  if (impl === 'minimal-lru') {
+    const cache = new MinimalLru(o.maxKeys);
+    return {
+      set: (k, v) => cache.set(k, v),
+      get: (k) => cache.get(k),
+      getBytes: (k) => cache.getBytes(k),
+      get size() {
+        return cache.size;
+      },
+      memoryDetail: () => ({ items: cache.size }),
     };
   }
   const cache = new LRUCache<string, string>({
