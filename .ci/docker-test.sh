@@ -516,7 +516,7 @@ fi
 remove_container
 
 # ------------------------------- run 2: --memory sized as docs/docker.md says ---
-# The documented rule: --memory >= MAX_BYTES + index (8 B x MAX_KEYS / 0.8)
+# The documented rule: --memory >= MAX_BYTES + index (8 B x MAX_KEYS / 0.7)
 # + 4 MiB (snapshot walk log) + 96 MiB + 32 MiB x THREADS (Node, the server,
 # and one V8 isolate per server thread). Fill the
 # cache with twice MAX_BYTES of 16 KiB values from 16 connections: the engine
@@ -524,7 +524,7 @@ remove_container
 mem_max_keys=100000
 mem_max_bytes=$((128 * 1048576))
 mem_threads=2
-mem_index_bytes="$(node -p "8 * Math.max(256, Math.ceil($mem_max_keys / 0.8) + 1)")"
+mem_index_bytes="$(node -p "8 * Math.max(256, Math.ceil($mem_max_keys / 0.7) + 1)")"
 mem_limit=$((mem_max_bytes + mem_index_bytes + (4 + 96 + 32 * mem_threads) * 1048576))
 value_bytes=16384
 puts=$((2 * mem_max_bytes / value_bytes))

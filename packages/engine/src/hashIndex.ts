@@ -8,15 +8,16 @@
  * another key almost never touches that key's chunk (1 in 2^32), and deletion
  * knows every entry's home slot without reading any chunk.
  *
- * The table has `slots` = maxKeys / 0.8 slots, not a power of two: a key's
+ * The table has `slots` = maxKeys / 0.7 slots, not a power of two: a key's
  * home slot is `floor(hash × slots / 2^32)` (Lemire's multiply-shift range
  * reduction, from the hash's high bits), which lets the table be sized to
- * the load instead of to the next power of two. It is at most 80 % full.
+ * the load instead of to the next power of two. It is at most 70 % full
+ * (layout.ts says why 70).
  *
  * Robin Hood: an insert that meets an entry closer to its home than the
  * inserted one is to its own takes that slot and carries the other entry on.
  * Every probe run is then ordered by displacement, which keeps the longest
- * runs short at 80 % load and lets a lookup for an absent key stop as soon as
+ * runs short at 70 % load and lets a lookup for an absent key stop as soon as
  * it meets an entry nearer its home than the lookup is to its own
  * (`displacement(slot) < distance`) instead of at the next empty slot.
  *
@@ -92,7 +93,7 @@ export class HashIndex {
     return slot >= home ? slot - home : slot + this.#slots - home;
   }
 
-  /** Adds an entry. The key must not be in the index already; the table is never full (80 % at most). */
+  /** Adds an entry. The key must not be in the index already; the table is never full (70 % at most). */
   insert(hash: number, ref: number): void {
     const words = this.#words;
     const guard = this.guard;
