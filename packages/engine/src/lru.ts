@@ -37,6 +37,10 @@ export class LruPolicy implements EvictionPolicy {
     return this.#list.oldest();
   }
 
+  likelyVictim(): number {
+    return this.#list.oldest();
+  }
+
   onRelocate(from: number, to: number): void {
     this.#list.relocate(from, to);
   }

@@ -25,6 +25,13 @@ export interface EvictionPolicy {
   onRemove(ref: number): void;
   /** The entry to evict next (never the walk sentinel). The cache holds at least one entry. */
   victim(): number;
+  /**
+   * The entry `victim()` will most likely return, if the policy knows it
+   * without reading any chunk it has not read already (LRU: the tail), else
+   * NIL. Changes nothing: it is a hint for starting the eviction's memory
+   * reads early (cache.ts, #warmEviction).
+   */
+  likelyVictim(): number;
   /** The entry's chunk was copied from `from` to `to` (a page move). */
   onRelocate(from: number, to: number): void;
 }
