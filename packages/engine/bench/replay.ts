@@ -22,9 +22,27 @@ export interface ReplayCache {
   lookup(key: string): boolean;
   /** Stores a missed object of `size` bytes. */
   admit(key: string, size: number): void;
+  /** This engine bounded by bytes only: where its memory is now. */
+  occupancy?(): SlabOccupancy;
 }
 
 export type Bound = { readonly entries: number } | { readonly bytes: number };
+
+/** Where a byte-bounded slab cache's memory is at the end of a replay (bytes). */
+export interface SlabOccupancy {
+  /** The trace's own object bytes, for the objects still held: what libCacheSim counts. */
+  readonly objects: number;
+  /** The entries' headers and keys. */
+  readonly headersAndKeys: number;
+  /** Chunks larger than their entries (size-class rounding). */
+  readonly rounding: number;
+  /** Free chunks left in size classes, which only entries of their class can use. */
+  readonly freeChunks: number;
+  /** Pages in no class yet, and page tails no chunk covers. */
+  readonly elsewhere: number;
+  /** Size classes holding at least one page. */
+  readonly classesInUse: number;
+}
 export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model';
 
 /** The largest object in the traces is 69,632 bytes. */
@@ -42,9 +60,15 @@ export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
       maxKeyBytes: 64,
       maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
     });
+    if (!byBytes) return { lookup: (key) => cache.get(key) !== undefined, admit: (key) => void cache.set(key, '') };
+    const sizes = new Map<string, number>();
     return {
       lookup: (key) => cache.get(key) !== undefined,
-      admit: (key, size) => void cache.set(key, byBytes ? zeros.subarray(0, size) : ''),
+      admit: (key, size) => {
+        cache.set(key, zeros.subarray(0, size));
+        sizes.set(key, size);
+      },
+      occupancy: () => slabOccupancy(cache, sizes, bound.bytes),
     };
   }
   if (impl === 'lru-cache') {
@@ -56,6 +80,26 @@ export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
   }
   const model = byBytes ? new SieveModel(bound.bytes, 'bytes') : new SieveModel(bound.entries);
   return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) };
+}
+
+function slabOccupancy(cache: SlabLruCache, sizes: ReadonlyMap<string, number>, maxBytes: number): SlabOccupancy {
+  let objects = 0;
+  for (const [key, size] of sizes) if (cache.has(key)) objects += size;
+  const stats = cache.stats();
+  let freeChunks = 0;
+  let inClasses = 0;
+  for (const c of stats.classes) {
+    freeChunks += c.free_chunks * c.chunk_size;
+    inClasses += (c.used_chunks + c.free_chunks) * c.chunk_size;
+  }
+  return {
+    objects,
+    headersAndKeys: stats.bytes - objects,
+    rounding: stats.wasted_bytes,
+    freeChunks,
+    elsewhere: maxBytes - inClasses,
+    classesInUse: stats.classes.filter((c) => c.total_pages > 0).length,
+  };
 }
 
 /** Misses over the whole trace. */
