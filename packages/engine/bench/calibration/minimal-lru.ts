@@ -103,21 +103,30 @@ export class MinimalLru {
   }
 
   get(key: string): string | undefined {
-    const slot = this.#find(key, hashString(key));
-    if (slot < 0) return undefined;
-    const id = this.#index[slot * 2 + 1]! - 1;
-    this.#toHead(id);
-    const start = id * RECORD_BYTES + HEADER_BYTES + this.#bytes[id * RECORD_BYTES + 8]!;
-    return this.#bytes.latin1Slice(start, start + this.#bytes[id * RECORD_BYTES + 9]!);
+    const id = this.#hit(key);
+    return id < 0 ? undefined : this.#bytes.latin1Slice(this.#valueStart(id), this.#valueEnd(id));
   }
 
   getBytes(key: string): Buffer | undefined {
+    const id = this.#hit(key);
+    return id < 0 ? undefined : Buffer.from(this.#bytes.subarray(this.#valueStart(id), this.#valueEnd(id)));
+  }
+
+  /** The record of `key`, made the most recent; -1 if absent. */
+  #hit(key: string): number {
     const slot = this.#find(key, hashString(key));
-    if (slot < 0) return undefined;
+    if (slot < 0) return -1;
     const id = this.#index[slot * 2 + 1]! - 1;
     this.#toHead(id);
-    const start = id * RECORD_BYTES + HEADER_BYTES + this.#bytes[id * RECORD_BYTES + 8]!;
-    return Buffer.from(this.#bytes.subarray(start, start + this.#bytes[id * RECORD_BYTES + 9]!));
+    return id;
+  }
+
+  #valueStart(id: number): number {
+    return id * RECORD_BYTES + HEADER_BYTES + this.#bytes[id * RECORD_BYTES + 8]!;
+  }
+
+  #valueEnd(id: number): number {
+    return this.#valueStart(id) + this.#bytes[id * RECORD_BYTES + 9]!;
   }
 
   set(key: string, value: string): void {
