@@ -1175,7 +1175,9 @@ export class SlabLruCache {
    * that do not depend on one another, but the code reaches them one after
    * another. Reading all three here, one right after the other, lets the CPU
    * wait for them together; the eviction then finds them in its caches.
-   * The victim's own chunk is already there: the previous eviction wrote it.
+   * The victim's own chunk is usually in the caches already: when evictions
+   * follow one another, the previous one wrote its link (it was that one's
+   * neighbour).
    */
   #warmEviction(newHash: number): void {
     const victim = this.#policy.likelyVictim();
