@@ -11,15 +11,11 @@
  * Prints a Markdown table (medians, each round's ratio beside them); writes nothing.
  */
 
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import type { PhaseResult } from './workload.js';
 import { cliArgs } from './cli-args.js';
 import { fmt, median } from './numbers.js';
+import { runScenario, type ScenarioRound } from './scenario-process.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   args: cliArgs(),
   options: {
@@ -33,19 +29,11 @@ type Impl = (typeof IMPLS)[number];
 const PHASES = ['fill', 'get', 'getBytes', 'overwrite', 'evict'];
 const rounds = Number(args.rounds);
 
-interface Round {
-  fillMemory?: { rssBytes: number };
-  results: PhaseResult[];
+function runRound(impl: Impl): ScenarioRound {
+  return runScenario(impl, ['--keys', args.keys, '--ops', args.ops, '--phases', PHASES.join(',')]);
 }
 
-function runRound(impl: Impl): Round {
-  const argv = ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl];
-  argv.push('--keys', args.keys, '--ops', args.ops, '--phases', PHASES.join(','));
-  const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round;
-}
-
-const runs: Record<Impl, Round[]> = { slab: [], 'minimal-lru': [], 'lru-cache': [] };
+const runs: Record<Impl, ScenarioRound[]> = { slab: [], 'minimal-lru': [], 'lru-cache': [] };
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < IMPLS.length; i++) {
     const impl = IMPLS[(i + r) % IMPLS.length]!;

@@ -29,6 +29,7 @@ import type { PhaseResult } from './workload.js';
 import { cliArgs } from './cli-args.js';
 import { fmt, median } from './numbers.js';
 import { BENCHMARKS_TITLE, writePart } from './report-file.js';
+import { runScenario, type ScenarioRound } from './scenario-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -53,24 +54,13 @@ type Impl = (typeof IMPLS)[number];
 /** Round r runs the implementations in a rotated order, so none always goes first. */
 const orderOf = (r: number): Impl[] => IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length]!);
 
-interface Round {
-  impl: Impl;
-  keys: number;
-  valueBytes: number;
-  size: number;
-  fillMemory?: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
-  detail: Record<string, number>;
-  results: PhaseResult[];
-}
+type Round = ScenarioRound;
 
 /** The environment of the huge-page rounds: glibc's malloc madvises its mappings for transparent huge pages. */
 const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
 
 function runRound(impl: Impl, extra: string[], hugePages = false): Round {
-  const argv = ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', path.join(here, 'scenario.ts'), '--impl', impl, ...extra];
-  const env = hugePages ? { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE } : withoutTunables();
-  const stdout = execFileSync(process.execPath, argv, { cwd: path.join(here, '..'), encoding: 'utf8', maxBuffer: 1 << 24, env });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Round;
+  return runScenario(impl, extra, hugePages ? { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE } : withoutTunables());
 }
 
 /** This process's environment without GLIBC_TUNABLES, so the plain rounds are plain whatever the caller's shell set. */
