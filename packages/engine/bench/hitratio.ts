@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { ANCHORS, makeReplayCache, replay, type Bound, type ReplayImpl, type SlabOccupancy } from './replay.js';
+import { ANCHORS, makeReplayCache, replay, replayChunkOf, type Bound, type ReplayImpl, type SlabOccupancy } from './replay.js';
 import { readTrace, TRACE_NAMES, tracesDirectory, type Trace } from './traces.js';
 import { cliArgs } from './cli-args.js';
 import { BENCHMARKS_TITLE, writePart } from './report-file.js';
@@ -144,6 +144,19 @@ lines.push(
     return `| ${size} MiB | ${mib(o.objects)} (${((100 * o.objects) / (size * 2 ** 20)).toFixed(1)} %) | ${mib(o.headersAndKeys)} | ${mib(o.rounding)} | ${mib(o.freeChunks)} | ${mib(o.elsewhere)} | ${o.classesInUse} |`;
   }),
 );
+/** The trace's commonest object size (over its unique keys), a key of that size, and the chunk such an object takes. */
+const objectSizes = new Map<string, number>();
+for (let i = 0; i < cloud.keys.length; i++) {
+  if (!objectSizes.has(cloud.keys[i]!)) objectSizes.set(cloud.keys[i]!, cloud.sizes![i]!);
+}
+const keysOfSize = new Map<number, string[]>();
+for (const [key, size] of objectSizes) {
+  if (!keysOfSize.has(size)) keysOfSize.set(size, []);
+  keysOfSize.get(size)!.push(key);
+}
+let [commonSize, commonKeys] = [0, [] as string[]];
+for (const [size, keys] of keysOfSize) if (keys.length > commonKeys.length) [commonSize, commonKeys] = [size, keys];
+const commonChunk = replayChunkOf(commonKeys[0]!, commonSize);
 const held = a.sizesMiB.map((size) => lruOccupancy.get(size)!.objects / (size * 2 ** 20));
 const freeChunks = a.sizesMiB.map((size) => lruOccupancy.get(size)!.freeChunks / 2 ** 20);
 lines.push(
@@ -155,8 +168,9 @@ lines.push(
         `In the table above ours holds ${(100 * Math.min(...held)).toFixed(0)}–${(100 * Math.max(...held)).toFixed(0)} % of each budget in object bytes. ` +
         `The largest loss is free chunks that only their own size class can use (${Math.min(...freeChunks).toFixed(0)}–${Math.max(...freeChunks).toFixed(0)} MiB, ` +
         'up to a page\'s worth per class in use: a page moves to another class only once a whole page of its class is free), then rounding: the trace\'s ' +
-        'commonest object size, 65,536 bytes (38 % of its objects), goes with its header and key just past a sixteenth of the 1 MiB page, to the ' +
-        '15-per-page class of 69,904-byte chunks (6.6 % more). ' +
+        `commonest object size, ${fmt(commonSize)} bytes (${((100 * commonKeys.length) / objectSizes.size).toFixed(0)} % of its objects), goes with its header and key ` +
+        `into ${fmt(commonChunk.chunkBytes)}-byte chunks, ${commonChunk.chunksPerPage} to a ${fmt(commonChunk.pageBytes)}-byte page ` +
+        `(${((100 * (commonChunk.chunkBytes - commonSize)) / commonSize).toFixed(1)} % more). ` +
         'Where the miss-ratio curve falls steeply (between 512 and 640 MiB it drops 8 points), that missing room is several points of miss ratio. ' +
         'The exact LRU order itself is not the cause: by entry count, ours equals lru-cache on every trace.',
   '',

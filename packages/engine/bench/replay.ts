@@ -14,7 +14,7 @@
 
 import { LRUCache } from 'lru-cache';
 
-import { SlabLruCache } from '../src/index.js';
+import { SlabLruCache, type CacheOptions } from '../src/index.js';
 import { SieveModel } from '../test/support/sieveModel.js';
 
 export interface ReplayCache {
@@ -49,17 +49,30 @@ export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model'
 const MAX_OBJECT_BYTES = 1 << 17;
 const zeros = Buffer.alloc(MAX_OBJECT_BYTES);
 
+function slabOptions(policy: 'lru' | 'sieve', bound: Bound): CacheOptions {
+  const byBytes = 'bytes' in bound;
+  return {
+    policy,
+    maxKeys: byBytes ? 4_000_000 : bound.entries,
+    // Bounded by entries: room for every entry, so that only maxKeys binds.
+    maxBytes: byBytes ? bound.bytes : Math.max(1 << 24, bound.entries * 128),
+    maxKeyBytes: 64,
+    maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
+  };
+}
+
+/** The chunk a byte-bounded replay cache stores object `key` of `size` bytes in, and its page. */
+export function replayChunkOf(key: string, size: number): { chunkBytes: number; chunksPerPage: number; pageBytes: number } {
+  const cache = new SlabLruCache(slabOptions('lru', { bytes: 16 * 2 ** 20 }));
+  cache.set(key, zeros.subarray(0, size));
+  const chunkClass = cache.stats().classes.find((c) => c.used_chunks === 1)!;
+  return { chunkBytes: chunkClass.chunk_size, chunksPerPage: chunkClass.chunks_per_page, pageBytes: cache.options.pageBytes };
+}
+
 export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
   const byBytes = 'bytes' in bound;
   if (impl === 'slab-lru' || impl === 'slab-sieve') {
-    const cache = new SlabLruCache({
-      policy: impl === 'slab-lru' ? 'lru' : 'sieve',
-      maxKeys: byBytes ? 4_000_000 : bound.entries,
-      // Bounded by entries: room for every entry, so that only maxKeys binds.
-      maxBytes: byBytes ? bound.bytes : Math.max(1 << 24, bound.entries * 128),
-      maxKeyBytes: 64,
-      maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
-    });
+    const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', bound));
     if (!byBytes) return { lookup: (key) => cache.get(key) !== undefined, admit: (key) => void cache.set(key, '') };
     const sizes = new Map<string, number>();
     return {
