@@ -21,6 +21,8 @@
  * An evicted entry's slot is found by hashing its key again from the record.
  */
 
+import { hashAscii, hashBytes } from '../../src/hash.js';
+
 const RECORD_BYTES = 128;
 const RECORD_WORDS = RECORD_BYTES / 4;
 const HEADER_BYTES = 10;
@@ -33,49 +35,9 @@ interface Latin1Buffer extends Buffer {
   latin1Write(text: string, offset: number, length: number): number;
 }
 
-/* murmur3 (32-bit) over Latin-1 units: of a key's characters, or of its bytes in a record (same hash). */
-
-function mixBlock(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function finish(h: number, tail: number, length: number): number {
-  if ((length & 3) !== 0) {
-    tail = Math.imul(tail, 0xcc9e2d51);
-    h ^= Math.imul((tail << 15) | (tail >>> 17), 0x1b873593);
-  }
-  h ^= length;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-function hashString(key: string): number {
-  const length = key.length;
-  let h = SEED;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    h = mixBlock(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) << 24));
-  }
-  let tail = 0;
-  for (let shift = 0; i < length; i++, shift += 8) tail |= key.charCodeAt(i) << shift;
-  return finish(h, tail, length);
-}
-
-function hashBytes(bytes: Uint8Array, start: number, length: number): number {
-  let h = SEED;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    const at = start + i;
-    h = mixBlock(h, bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24));
-  }
-  let tail = 0;
-  for (let shift = 0; i < length; i++, shift += 8) tail |= bytes[start + i]! << shift;
-  return finish(h, tail, length);
-}
+/** The engine's own key hash (MurmurHash3), so that hashing costs the same on both sides of the comparison. */
+const hashString = (key: string): number => hashAscii(key, SEED);
+const hashRecordKey = (bytes: Uint8Array, start: number, length: number): number => hashBytes(bytes, start, length, SEED);
 
 export class MinimalLru {
   readonly #bytes: Latin1Buffer;
@@ -132,6 +94,7 @@ export class MinimalLru {
   set(key: string, value: string): void {
     if (HEADER_BYTES + key.length + value.length > RECORD_BYTES) throw new RangeError('key and value do not fit a record');
     const hash = hashString(key);
+    if (hash < 0) throw new RangeError('keys must be ASCII');
     const slot = this.#find(key, hash);
     let id: number;
     if (slot >= 0) {
@@ -174,7 +137,7 @@ export class MinimalLru {
   }
 
   #slotOfRecord(id: number): number {
-    const hash = hashBytes(this.#bytes, id * RECORD_BYTES + HEADER_BYTES, this.#bytes[id * RECORD_BYTES + 8]!);
+    const hash = hashRecordKey(this.#bytes, id * RECORD_BYTES + HEADER_BYTES, this.#bytes[id * RECORD_BYTES + 8]!);
     let slot = hash & this.#mask;
     while (this.#index[slot * 2 + 1] !== id + 1) slot = (slot + 1) & this.#mask;
     return slot;
