@@ -26,7 +26,8 @@ export interface ReplayCache {
   occupancy?(): SlabOccupancy;
 }
 
-export type Bound = { readonly entries: number } | { readonly bytes: number };
+/** A cache bounded by entry count, or by bytes (ours optionally with a slab page size other than the default). */
+export type Bound = { readonly entries: number } | { readonly bytes: number; readonly pageBytes?: number };
 
 /** Where a byte-bounded slab cache's memory is at the end of a replay (bytes). */
 export interface SlabOccupancy {
@@ -42,6 +43,8 @@ export interface SlabOccupancy {
   readonly elsewhere: number;
   /** Size classes holding at least one page. */
   readonly classesInUse: number;
+  /** The cache's slab page size. */
+  readonly pageBytes: number;
 }
 export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model';
 
@@ -58,6 +61,7 @@ function slabOptions(policy: 'lru' | 'sieve', bound: Bound): CacheOptions {
     maxBytes: byBytes ? bound.bytes : Math.max(1 << 24, bound.entries * 128),
     maxKeyBytes: 64,
     maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
+    ...(byBytes && bound.pageBytes !== undefined ? { pageBytes: bound.pageBytes } : {}),
   };
 }
 
@@ -112,6 +116,7 @@ function slabOccupancy(cache: SlabLruCache, sizes: ReadonlyMap<string, number>, 
     freeChunks,
     elsewhere: maxBytes - inClasses,
     classesInUse: stats.classes.filter((c) => c.total_pages > 0).length,
+    pageBytes: cache.options.pageBytes,
   };
 }
 
