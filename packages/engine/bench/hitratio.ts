@@ -162,29 +162,39 @@ lines.push(
  */
 const defaultLimitsPage = resolveOptions({}).pageBytes;
 const otherPages = [defaultLimitsPage, defaultLimitsPage / 2, defaultLimitsPage / 4];
+interface OursVsPublished {
+  /** ours − libCacheSim miss ratio, LRU and SIEVE. */
+  dLru: number;
+  dSieve: number;
+  /** The share of libCacheSim's budget our LRU cache held as object bytes at the end. */
+  held: number;
+  pageBytes: number;
+}
+/** Our two policies replayed by bytes at anchor size `i`, with a page size or slab bytes of their own. */
+function replayOurs(i: number, slab: { pageBytes?: number; slabBytes?: number }): OursVsPublished {
+  const size = a.sizesMiB[i]!;
+  process.stderr.write(`cloudphysics: ${size} MiB, ${JSON.stringify(slab)}\n`);
+  const bound = { bytes: size * 2 ** 20, ...slab };
+  const lru = makeReplayCache('slab-lru', bound);
+  const lruMisses = replay(cloud.keys, cloud.sizes, lru);
+  const sieveMisses = replay(cloud.keys, cloud.sizes, makeReplayCache('slab-sieve', bound));
+  const n = cloud.keys.length;
+  const occupancy = lru.occupancy!();
+  gc();
+  return { dLru: lruMisses / n - a.lru[i]! / n, dSieve: sieveMisses / n - a.sieve[i]! / n, held: occupancy.objects / bound.bytes, pageBytes: occupancy.pageBytes };
+}
 interface PageRun {
   pageBytes: number;
-  /** ours − libCacheSim miss ratio, LRU and SIEVE, and the share of the budget held as object bytes (LRU), by cache size. */
-  rows: { dLru: number; dSieve: number; held: number }[];
+  rows: OursVsPublished[];
 }
 const pageRuns: PageRun[] = [
   {
     pageBytes: lruOccupancy.get(a.sizesMiB[0]!)!.pageBytes,
-    rows: a.sizesMiB.map((size, i) => ({ ...differences[i]!, held: lruOccupancy.get(size)!.objects / (size * 2 ** 20) })),
+    rows: a.sizesMiB.map((size, i) => ({ ...differences[i]!, held: lruOccupancy.get(size)!.objects / (size * 2 ** 20), pageBytes: lruOccupancy.get(size)!.pageBytes })),
   },
 ];
 for (const requested of otherPages) {
-  const rows = a.sizesMiB.map((size, i) => {
-    process.stderr.write(`cloudphysics: ${size} MiB, pageBytes ${requested}\n`);
-    const bound = { bytes: size * 2 ** 20, pageBytes: requested };
-    const lru = makeReplayCache('slab-lru', bound);
-    const lruMisses = replay(cloud.keys, cloud.sizes, lru);
-    const sieveMisses = replay(cloud.keys, cloud.sizes, makeReplayCache('slab-sieve', bound));
-    const n = cloud.keys.length;
-    const occupancy = lru.occupancy!();
-    gc();
-    return { dLru: lruMisses / n - a.lru[i]! / n, dSieve: sieveMisses / n - a.sieve[i]! / n, held: occupancy.objects / bound.bytes, pageBytes: occupancy.pageBytes };
-  });
+  const rows = a.sizesMiB.map((_, i) => replayOurs(i, { pageBytes: requested }));
   pageRuns.push({ pageBytes: rows[0]!.pageBytes, rows });
 }
 const within = (r: { dLru: number; dSieve: number }): boolean => Math.abs(r.dLru) < 0.01 && Math.abs(r.dSieve) < 0.01;
@@ -203,6 +213,33 @@ lines.push(
 const withinCounts = pageRuns.map((r) => r.rows.filter(within).length);
 const [fewestWithin, mostWithin] = [Math.min(...withinCounts), Math.max(...withinCounts)];
 const mostHeld = Math.max(...pageRuns.flatMap((r) => r.rows.map((row) => row.held)));
+
+/**
+ * How much more slab memory than libCacheSim's object bytes ours needs to land within 0.01 at every size
+ * (the replays' own page): if some headroom is enough, the difference is room, not the eviction order.
+ */
+const HEADROOMS = [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15];
+const headroomRuns: { headroom: number; rows: OursVsPublished[] }[] = [];
+for (const headroom of HEADROOMS) {
+  const rows = a.sizesMiB.map((size, i) => replayOurs(i, { slabBytes: Math.round(size * 2 ** 20 * (1 + headroom)) }));
+  headroomRuns.push({ headroom, rows });
+  if (rows.every(within)) break;
+}
+const enough = headroomRuns.find((r) => r.rows.every(within));
+const worst = (rows: OursVsPublished[], key: 'dLru' | 'dSieve'): string => signed(rows.reduce((w, r) => (Math.abs(r[key]) > Math.abs(w) ? r[key] : w), 0));
+lines.push(
+  '',
+  'Ours again at the replays\' own page size, given more slab bytes than libCacheSim\'s budget (`maxBytes` = budget × (1 + headroom)),',
+  'until every size lands within 0.01:',
+  '',
+  '| headroom | within 0.01 | largest difference, LRU / SIEVE | object bytes held, share of libCacheSim\'s budget |',
+  '|---:|---:|---:|---:|',
+  ...headroomRuns.map(
+    (r) =>
+      `| ${Math.round(r.headroom * 100)} % | ${r.rows.filter(within).length} of ${r.rows.length} | ${worst(r.rows, 'dLru')} / ${worst(r.rows, 'dSieve')} | ` +
+      `${(100 * Math.min(...r.rows.map((x) => x.held))).toFixed(1)}–${(100 * Math.max(...r.rows.map((x) => x.held))).toFixed(1)} % |`,
+  ),
+);
 
 /** The trace's commonest object size (over its unique keys), a key of that size, and the chunk such an object takes. */
 const objectSizes = new Map<string, number>();
@@ -234,6 +271,9 @@ lines.push(
         `Where the miss-ratio curve falls steeply (between 512 and 640 MiB libCacheSim's LRU drops ${pct((a.lru[3]! - a.lru[4]!) / cloud.keys.length)} points), that missing room is several points of miss ratio. ` +
         `No page size closes it: with each of the ${pageRuns.length} tried, ours is within 0.01 at ${fewestWithin === mostWithin ? fewestWithin : `${fewestWithin}–${mostWithin}`} of ${a.sizesMiB.length} sizes, ` +
         `although the smaller pages hold up to ${(100 * mostHeld).toFixed(1)} % of the budget as object bytes (they strand fewer free chunks, but round the largest objects up more). ` +
+        (enough !== undefined
+          ? `Given ${Math.round(enough.headroom * 100)} % more slab bytes than libCacheSim's budget, ours is within 0.01 at every size (largest difference ${worst(enough.rows, 'dLru')} / ${worst(enough.rows, 'dSieve')}): what is missing is room, which the allocator's rounding and free chunks take, not the eviction order. `
+          : `Even ${Math.round(HEADROOMS[HEADROOMS.length - 1]! * 100)} % more slab bytes than libCacheSim's budget does not bring every size within 0.01. `) +
         'The exact LRU order itself is not the cause: by entry count, ours equals lru-cache on every trace.',
   '',
   failures.length === 0 ? 'Every exactness check passed (ours = lru-cache and ours = the model by entry count; lru-cache and the model = libCacheSim by bytes; both anchors).' : `**${failures.length} exactness checks failed:** ${failures.join('; ')}.`,

@@ -26,8 +26,11 @@ export interface ReplayCache {
   occupancy?(): SlabOccupancy;
 }
 
-/** A cache bounded by entry count, or by bytes (ours optionally with a slab page size other than the default). */
-export type Bound = { readonly entries: number } | { readonly bytes: number; readonly pageBytes?: number };
+/**
+ * A cache bounded by entry count, or by bytes. Ours may be given a slab page size other than the one its
+ * limits give, and slab bytes other than `bytes` (to measure how much more room it needs).
+ */
+export type Bound = { readonly entries: number } | { readonly bytes: number; readonly pageBytes?: number; readonly slabBytes?: number };
 
 /** Where a byte-bounded slab cache's memory is at the end of a replay (bytes). */
 export interface SlabOccupancy {
@@ -58,7 +61,7 @@ function slabOptions(policy: 'lru' | 'sieve', bound: Bound): CacheOptions {
     policy,
     maxKeys: byBytes ? 4_000_000 : bound.entries,
     // Bounded by entries: room for every entry, so that only maxKeys binds.
-    maxBytes: byBytes ? bound.bytes : Math.max(1 << 24, bound.entries * 128),
+    maxBytes: byBytes ? (bound.slabBytes ?? bound.bytes) : Math.max(1 << 24, bound.entries * 128),
     maxKeyBytes: 64,
     maxValueBytes: byBytes ? MAX_OBJECT_BYTES : 16,
     ...(byBytes && bound.pageBytes !== undefined ? { pageBytes: bound.pageBytes } : {}),
