@@ -7,7 +7,8 @@
  *   the round's key count), maxSize 1.5 GB, sizeCalculation = byte length of
  *   key + value. It has no bytes API, so its `getBytes` is its `get`: the
  *   benchmark compares our bytes path with its string path, which is what a
- *   server on lru-cache uses.
+ *   server on lru-cache uses. It has no batch read either: its `getMany`
+ *   is a get per key, which is what a batch of keys costs with it.
  * - `minimal-lru`: the calibration prototype (calibration/minimal-lru.ts), an
  *   off-heap exact LRU with no features, for bench/calibrate.ts only.
  */
@@ -20,6 +21,7 @@ export interface BenchCache {
   set(key: string, value: string): void;
   get(key: string): unknown;
   getBytes(key: string): unknown;
+  getMany(keys: string[]): unknown[];
   readonly size: number;
   /** Where the memory goes, by component, for the report. */
   memoryDetail(): Record<string, number>;
@@ -34,6 +36,7 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
       set: (k, v) => void cache.set(k, v),
       get: (k) => cache.get(k),
       getBytes: (k) => cache.getBytes(k),
+      getMany: (ks) => cache.getMany(ks),
       get size() {
         return cache.size;
       },
@@ -59,6 +62,7 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
       set: (k, v) => cache.set(k, v),
       get: (k) => cache.get(k),
       getBytes: (k) => cache.getBytes(k),
+      getMany: (ks) => ks.map((k) => cache.get(k)),
       get size() {
         return cache.size;
       },
@@ -74,6 +78,7 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
     set: (k, v) => void cache.set(k, v),
     get: (k) => cache.get(k),
     getBytes: (k) => cache.get(k),
+    getMany: (ks) => ks.map((k) => cache.get(k)),
     get size() {
       return cache.size;
     },

@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     keys: { type: 'string', default: '1000000' },
     'value-bytes': { type: 'string', default: '100' },
     ops: { type: 'string', default: '1000000' },
-    phases: { type: 'string', default: 'fill,get,getBytes,get-pool,getBytes-pool,miss,overwrite,mix,evict' },
+    phases: { type: 'string', default: 'fill,get,getBytes,get-many,get-pool,getBytes-pool,miss,overwrite,mix,evict' },
     'max-bytes': { type: 'string', default: String(1.5 * 1024 ** 3) },
   },
 });
@@ -134,6 +134,18 @@ async function buildKeyPool(): Promise<void> {
   await settledMemory();
 }
 
+/** Keys per `getMany` call in the get-many phase (a client's batch, like one /mget request). */
+const MANY = 100;
+const manyKeys = new Array<string>(MANY);
+
+/** Every MANY-th of `count` operations reads the next MANY fresh keys (fewer at the end) in one batch. */
+function readMany(cache: BenchCache, i: number, count: number): void {
+  if (i % MANY !== 0) return;
+  manyKeys.length = Math.min(MANY, count - i);
+  for (let j = 0; j < manyKeys.length; j++) manyKeys[j] = 'key:' + randomBelow(keys);
+  cache.getMany(manyKeys);
+}
+
 function pooledKey(i: number): string {
   return keyPool[i % keyPool.length]!;
 }
@@ -143,6 +155,7 @@ function phasesFor(cache: BenchCache): Record<string, () => Promise<PhaseResult>
     fill: () => runPhase('fill', keys, (i) => cache.set('key:' + i, freshValue(i))),
     get: () => runPhase('get', ops, () => cache.get('key:' + randomBelow(keys))),
     getBytes: () => runPhase('getBytes', ops, () => cache.getBytes('key:' + randomBelow(keys))),
+    'get-many': () => runPhase('get-many', ops, (i) => readMany(cache, i, ops)),
     'get-pool': async () => (await buildKeyPool(), runPhase('get-pool', ops, (i) => cache.get(pooledKey(i)))),
     'getBytes-pool': async () => (await buildKeyPool(), runPhase('getBytes-pool', ops, (i) => cache.getBytes(pooledKey(i)))),
     miss: () => runPhase('miss', ops, (i) => cache.get('miss:' + i)),
