@@ -32,6 +32,15 @@ import { NIL } from './layout.js';
 /** Keys warmed at a time: enough misses in flight to fill the CPU's miss queue, few enough that their lines stay cached until the gets. */
 export const WARM_GROUP = 32;
 
+/**
+ * Warming only pays when the reads would miss: below this many index slots
+ * (8 MiB of index, about 730,000 `maxKeys`) the table and most entries stay in
+ * the CPU's caches and it only adds work, about a quarter more per key on a
+ * 10,000-key cache (PROFILE.md). Decided by the table's size, not by how full
+ * it is: a key's home slot is anywhere in the table either way.
+ */
+export const WARM_MIN_INDEX_SLOTS = 1 << 20;
+
 /** Probe slots warming looks at past a key's home before giving up (runs are short at 70 % load). */
 const WARM_PROBE_LIMIT = 8;
 
@@ -44,10 +53,13 @@ export class LookupWarmer {
   readonly #homes = new Int32Array(WARM_GROUP);
   readonly #hashes = new Uint32Array(WARM_GROUP);
   readonly #refs = new Uint32Array(WARM_GROUP);
+  /** False for a table small enough to stay in the CPU's caches: then `warm` does nothing. */
+  readonly worthwhile: boolean;
   /** Where the reads' values go, so that the compiler cannot drop them. */
   sink = 0;
 
   constructor(keys: KeyInput, index: HashIndex, chunks: Chunks, neighbours: boolean) {
+    this.worthwhile = index.slots >= WARM_MIN_INDEX_SLOTS;
     this.#keys = keys;
     this.#index = index;
     this.#chunks = chunks;
@@ -56,6 +68,7 @@ export class LookupWarmer {
 
   /** Reads the lines the gets of `keys[from]` … `keys[to - 1]` (at most WARM_GROUP of them) will touch. */
   warm(keys: readonly Key[], from: number, to: number): void {
+    if (!this.worthwhile) return;
     const index = this.#index;
     const chunks = this.#chunks;
     const homes = this.#homes;

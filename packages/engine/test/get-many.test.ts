@@ -9,6 +9,7 @@
  * and SIEVE's reads without it).
  */
 import { SlabLruCache, checkInvariants, type CacheOptions, type DisposeReason, type Key, type PolicyName } from '@slabcache/engine';
+import { WARM_MIN_INDEX_SLOTS } from '../src/lookupWarmer';
 import { makeRng, randInt } from './support/rng';
 
 const T0 = 1_800_000_000_000;
@@ -26,9 +27,10 @@ function pair(policy: PolicyName, shared: boolean): { batched: SlabLruCache; sin
   const disposed: [Disposal[], Disposal[]] = [[], []];
   const make = (log: Disposal[]): SlabLruCache => {
     const options: CacheOptions = {
-      maxKeys: 300,
-      maxBytes: 1 << 20,
-      pageBytes: 16384,
+      // An index big enough for getMany to warm its reads (WARM_MIN_INDEX_SLOTS); evictions come from the byte bound.
+      maxKeys: 1 << 20,
+      maxBytes: 16 << 10,
+      pageBytes: 4096,
       maxValueBytes: 200,
       maxKeyBytes: 40,
       policy,
@@ -69,7 +71,7 @@ describe.each([
         const key = keyOf(rng);
         if (typeof key === 'string' && key.startsWith('long:')) continue; // set refuses it (tested elsewhere)
         const ttl = randInt(rng, 4) === 0 ? 1 + randInt(rng, 50) : undefined;
-        const value = `v${step}`.padEnd(randInt(rng, 150) + 1, '.');
+        const value = `v${step}`.padEnd(16 + randInt(rng, 4), '.');
         batched.set(key, value, ttl === undefined ? undefined : { ttl });
         single.set(key, value, ttl === undefined ? undefined : { ttl });
       } else if (op < 5) {
@@ -87,8 +89,9 @@ describe.each([
         hits += expected.filter((value) => value !== undefined).length;
       }
     }
+    expect(batched.stats().index_slots).toBeGreaterThanOrEqual(WARM_MIN_INDEX_SLOTS);
     expect(batches).toBeGreaterThan(1000);
-    expect(hits).toBeGreaterThan(1000);
+    expect(hits).toBeGreaterThan(3000);
     expect(disposed[0]).toEqual(disposed[1]);
     expect(disposed[1].some(([, , reason]) => reason === 'expire')).toBe(true);
     expect(disposed[1].some(([, , reason]) => reason === 'evict')).toBe(true);
@@ -104,9 +107,9 @@ describe.each([
     expect(rest.curr_items).toBe(other.curr_items);
     // The same recency order (LRU) or queue order and visited bits (SIEVE): evicting everything in turn tells.
     expect([...batched.keys()].map(String)).toEqual([...single.keys()].map(String));
-    for (let i = 0; i < 400; i++) {
-      batched.set(`flush:${i}`, 'f');
-      single.set(`flush:${i}`, 'f');
+    for (let i = 0; i < 4000; i++) {
+      batched.set(`flush:${i}`, 'f'.repeat(100));
+      single.set(`flush:${i}`, 'f'.repeat(100));
     }
     expect(disposed[0]).toEqual(disposed[1]);
     checkInvariants(batched);
