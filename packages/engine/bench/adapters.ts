@@ -7,8 +7,9 @@
  *   the round's key count), maxSize 1.5 GB, sizeCalculation = byte length of
  *   key + value. It has no bytes API, so its `getBytes` is its `get`: the
  *   benchmark compares our bytes path with its string path, which is what a
- *   server on lru-cache uses. It has no batch read either: its `getMany`
- *   is a get per key, which is what a batch of keys costs with it.
+ *   server on lru-cache uses. It has no batch calls either: its `getMany`
+ *   is a get per key and its `setMany` a set per entry, which is what a
+ *   batch costs with it.
  * - `minimal-lru`: the calibration prototype (calibration/minimal-lru.ts), an
  *   off-heap exact LRU with no features, for bench/calibrate.ts only.
  */
@@ -22,6 +23,7 @@ export interface BenchCache {
   get(key: string): unknown;
   getBytes(key: string): unknown;
   getMany(keys: string[]): unknown[];
+  setMany(entries: [string, string][]): void;
   readonly size: number;
   /** Where the memory goes, by component, for the report. */
   memoryDetail(): Record<string, number>;
@@ -37,6 +39,7 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
       get: (k) => cache.get(k),
       getBytes: (k) => cache.getBytes(k),
       getMany: (ks) => cache.getMany(ks),
+      setMany: (es) => void cache.setMany(es),
       get size() {
         return cache.size;
       },
@@ -63,6 +66,9 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
       get: (k) => cache.get(k),
       getBytes: (k) => cache.getBytes(k),
       getMany: (ks) => ks.map((k) => cache.get(k)),
+      setMany: (es) => {
+        for (const [k, v] of es) cache.set(k, v);
+      },
       get size() {
         return cache.size;
       },
@@ -79,6 +85,9 @@ export function makeBenchCache(impl: BenchImpl, o: { maxKeys: number; maxBytes: 
     get: (k) => cache.get(k),
     getBytes: (k) => cache.get(k),
     getMany: (ks) => ks.map((k) => cache.get(k)),
+    setMany: (es) => {
+      for (const [k, v] of es) cache.set(k, v);
+    },
     get size() {
       return cache.size;
     },

@@ -138,6 +138,7 @@ lines.push(
 const PHASE_LABELS: Record<string, string> = {
   getBytes: 'getBytes (lru-cache: get)',
   'get-many': 'getMany, 100 keys a call (lru-cache: get per key)',
+  'set-many': 'setMany, 100 overwrites a call (lru-cache: set per entry)',
   'get-pool': 'get, pre-built key pool',
   'getBytes-pool': 'getBytes, pre-built key pool (lru-cache: get)',
 };
@@ -167,9 +168,10 @@ lines.push(
   'every time, so V8 has hashed each once and its `Map` lookups skip hashing; ours hashes the key bytes on every call,',
   'as it must for keys that arrive from the network.',
   '',
-  '`getMany` reads 100 fresh keys a call, with the same results, hits and recency changes as 100 gets; it starts the',
-  "memory reads of each group of keys together (src/lookupWarmer.ts). lru-cache has no batch read, so its row is a get",
-  'per key: what the same batch costs with it.',
+  '`getMany` reads 100 fresh keys a call, with the same results, hits and recency changes as 100 gets; `setMany`',
+  'overwrites 100 random keys a call, as 100 sets would. Both start the memory reads of each group of keys together',
+  '(src/lookupWarmer.ts). lru-cache has no batch calls, so its rows are a get or a set per key: what the same batch',
+  'costs with it.',
 );
 if (huge !== undefined) {
   const rss = (impl: Impl): number => median(huge[impl].map((r) => r.fillMemory!.rssBytes));

@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     keys: { type: 'string', default: '1000000' },
     'value-bytes': { type: 'string', default: '100' },
     ops: { type: 'string', default: '1000000' },
-    phases: { type: 'string', default: 'fill,get,getBytes,get-many,get-pool,getBytes-pool,miss,overwrite,mix,evict' },
+    phases: { type: 'string', default: 'fill,get,getBytes,get-many,get-pool,getBytes-pool,miss,overwrite,set-many,mix,evict' },
     'max-bytes': { type: 'string', default: String(1.5 * 1024 ** 3) },
   },
 });
@@ -146,6 +146,14 @@ function readMany(cache: BenchCache, i: number, count: number): void {
   cache.getMany(manyKeys);
 }
 
+/** Every MANY-th of `count` operations overwrites MANY random keys (fewer at the end) with fresh values in one batch. */
+function overwriteMany(cache: BenchCache, i: number, count: number): void {
+  if (i % MANY !== 0) return;
+  const entries: [string, string][] = [];
+  for (let j = 0; j < Math.min(MANY, count - i); j++) entries.push(['key:' + randomBelow(keys), freshValue(i + j)]);
+  cache.setMany(entries);
+}
+
 function pooledKey(i: number): string {
   return keyPool[i % keyPool.length]!;
 }
@@ -160,6 +168,7 @@ function phasesFor(cache: BenchCache): Record<string, () => Promise<PhaseResult>
     'getBytes-pool': async () => (await buildKeyPool(), runPhase('getBytes-pool', ops, (i) => cache.getBytes(pooledKey(i)))),
     miss: () => runPhase('miss', ops, (i) => cache.get('miss:' + i)),
     overwrite: () => runPhase('overwrite', ops, (i) => cache.set('key:' + randomBelow(keys), freshValue(i))),
+    'set-many': () => runPhase('set-many', ops, (i) => overwriteMany(cache, i, ops)),
     mix: () =>
       runPhase('mix', ops, (i) => {
         const k = 'key:' + randomBelow(keys);

@@ -239,6 +239,8 @@ export class SlabLruCache {
   readonly #walker: Walker;
   readonly #seqlock: StripedSeqlock;
   readonly #warmer: LookupWarmer;
+  /** setMany's keys of the group being warmed. */
+  readonly #groupKeys = new Array<Key>(WARM_GROUP);
   /** True when gets, peeks and has() read without the lock (a shared SIEVE cache; seqlock.ts). */
   #optimistic = false;
 
@@ -378,6 +380,45 @@ export class SlabLruCache {
       }
     }
     if (this.#disposals.length !== 0) this.#runDisposals();
+    return this;
+  }
+
+  /**
+   * Sets every `[key, value, options?]` entry in order: what
+   * `for (const [k, v, o] of entries) cache.set(k, v, o)` does, with the same
+   * results, evictions and statistics, and faster on a large cache: the memory
+   * reads of each group of WARM_GROUP keys (their index slots, the entries
+   * already there and, with LRU, their neighbours) are started together before
+   * the group's sets run (lookupWarmer.ts). As with that loop, an entry that
+   * throws stops the batch and the entries before it stay set. A shared cache
+   * takes its lock once per group. TypeError naming the first entry that is not
+   * an array, before anything is set.
+   */
+  setMany(entries: readonly (readonly [Key, Value, SetOptions?])[]): this {
+    if (!Array.isArray(entries)) throw new TypeError(`entries must be an array, got ${describeType(entries)}`);
+    for (let i = 0; i < entries.length; i++) {
+      const entry: unknown = entries[i];
+      if (!Array.isArray(entry)) throw new TypeError(`entries[${i}] must be a [key, value] or [key, value, options] array, got ${describeType(entry)}`);
+    }
+    const groupKeys = this.#groupKeys;
+    for (let from = 0; from < entries.length; from += WARM_GROUP) {
+      const count = Math.min(WARM_GROUP, entries.length - from);
+      if (this.#locking) this.#lock.acquire();
+      try {
+        if (this.#warmer.worthwhile) {
+          for (let i = 0; i < count; i++) groupKeys[i] = entries[from + i]![0];
+          this.#warmer.warm(groupKeys, 0, count);
+          groupKeys.fill(undefined as unknown as Key); // not keeping the caller's keys alive
+        }
+        for (let i = from; i < from + count; i++) {
+          const entry = entries[i]!;
+          this.#set(entry[0], entry[1], entry[2]);
+        }
+      } finally {
+        if (this.#locking) this.#unlock();
+      }
+      if (this.#disposals.length !== 0) this.#runDisposals();
+    }
     return this;
   }
 

@@ -20,7 +20,9 @@
  * can be sent again as they are.
  *
  * /mget reads its keys with the engine's `getMany`: the hits and recency
- * changes of a get per key, with the keys' memory reads overlapped.
+ * changes of a get per key, with the keys' memory reads overlapped. /mset and
+ * /mdel keep one engine call per entry (not `setMany`), so that a write that
+ * fails part-way can say how many entries were applied.
  *
  * Request bodies and the /mget reply are bounded by MAX_BATCH_BYTES (413
  * `body_too_large` / `reply_too_large`, stating it; the keys were read by

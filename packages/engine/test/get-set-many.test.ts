@@ -1,14 +1,16 @@
 /**
- * `getMany(keys)` is `keys.map((key) => cache.get(key))` made faster by
- * starting a group's memory reads together (lookupWarmer.ts). These tests hold
- * it to that: two caches built alike take the same seeded operations, one
- * reading in batches and one key by key, and must agree on every value, every
- * disposal, every statistic and the final recency order — with either policy,
- * with TTLs expiring under a fake clock, with keys that are absent, too long,
- * non-ASCII or bytes, and in each locking mode (alone, shared under the lock,
- * and SIEVE's reads without it).
+ * The batch calls are the single ones made faster by starting a group's memory
+ * reads together (lookupWarmer.ts): `getMany(keys)` is
+ * `keys.map((key) => cache.get(key))`, and `setMany(entries)` is a `set` per
+ * entry in order. These tests hold them to that: two caches built alike take
+ * the same seeded operations, one in batches and one key by key, and must agree
+ * on every value, every error, every disposal, every statistic and the final
+ * recency order — with either policy, with TTLs expiring under a fake clock,
+ * with keys that are absent, too long, non-ASCII or bytes, with an entry that
+ * set refuses in the middle of a batch, and in each locking mode (alone, shared
+ * under the lock, and SIEVE's reads without it).
  */
-import { SlabLruCache, checkInvariants, type CacheOptions, type DisposeReason, type Key, type PolicyName } from '@slabcache/engine';
+import { SlabLruCache, checkInvariants, type CacheOptions, type DisposeReason, type Key, type PolicyName, type SetOptions, type Value } from '@slabcache/engine';
 import { WARM_MIN_INDEX_SLOTS } from '../src/lookupWarmer';
 import { makeRng, randInt } from './support/rng';
 
@@ -22,6 +24,16 @@ afterEach(() => {
 });
 
 type Disposal = [string, string, DisposeReason];
+
+/** What `fn` threw (its class and message), or undefined. */
+function errorOf(fn: () => void): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
 
 function pair(policy: PolicyName, shared: boolean): { batched: SlabLruCache; single: SlabLruCache; disposed: [Disposal[], Disposal[]] } {
   const disposed: [Disposal[], Disposal[]] = [[], []];
@@ -59,21 +71,30 @@ describe.each([
   ['sieve', false],
   ['lru', true],
   ['sieve', true],
-] as const)('getMany, policy %s, shared %s', (policy, shared) => {
-  it.each([1, 2, 3])('agrees with one get per key over seeded operations (seed %i)', (seed) => {
+] as const)('getMany and setMany, policy %s, shared %s', (policy, shared) => {
+  it.each([1, 2, 3])('agree with one get or set per key over seeded operations (seed %i)', (seed) => {
     const rng = makeRng(seed * 7919 + (policy === 'lru' ? 0 : 1) + (shared ? 2 : 0));
     const { batched, single, disposed } = pair(policy, shared);
     let batches = 0;
     let hits = 0;
+    let refused = 0;
     for (let step = 0; step < 3000; step++) {
       const op = randInt(rng, 10);
       if (op < 4) {
-        const key = keyOf(rng);
-        if (typeof key === 'string' && key.startsWith('long:')) continue; // set refuses it (tested elsewhere)
-        const ttl = randInt(rng, 4) === 0 ? 1 + randInt(rng, 50) : undefined;
-        const value = `v${step}`.padEnd(16 + randInt(rng, 4), '.');
-        batched.set(key, value, ttl === undefined ? undefined : { ttl });
-        single.set(key, value, ttl === undefined ? undefined : { ttl });
+        // A batch of sets; now and then one entry in it is refused (a key or value over its limit).
+        const entries: [Key, Value, SetOptions?][] = [];
+        for (let n = 1 + randInt(rng, 40); n > 0; n--) {
+          const key = keyOf(rng);
+          const ttl = randInt(rng, 4) === 0 ? 1 + randInt(rng, 50) : undefined;
+          const value = randInt(rng, 300) === 0 ? 'x'.repeat(201) : `v${step}`.padEnd(16 + randInt(rng, 4), '.');
+          entries.push(ttl === undefined ? [key, value] : [key, value, { ttl }]);
+        }
+        const batchedError = errorOf(() => batched.setMany(entries));
+        const singleError = errorOf(() => {
+          for (const [key, value, options] of entries) single.set(key, value, options);
+        });
+        expect(batchedError).toEqual(singleError);
+        if (singleError !== undefined) refused++;
       } else if (op < 5) {
         const key = keyOf(rng);
         expect(batched.delete(key)).toBe(single.delete(key));
@@ -92,6 +113,7 @@ describe.each([
     expect(batched.stats().index_slots).toBeGreaterThanOrEqual(WARM_MIN_INDEX_SLOTS);
     expect(batches).toBeGreaterThan(1000);
     expect(hits).toBeGreaterThan(3000);
+    expect(refused).toBeGreaterThan(50);
     expect(disposed[0]).toEqual(disposed[1]);
     expect(disposed[1].some(([, , reason]) => reason === 'expire')).toBe(true);
     expect(disposed[1].some(([, , reason]) => reason === 'evict')).toBe(true);
@@ -132,5 +154,23 @@ describe('getMany input', () => {
     expect(cache.getMany([])).toEqual([]);
     expect(cache.getMany(['a', 'much-too-long-key', 'b'])).toEqual(['1', undefined, undefined]);
     expect(cache.stats()).toMatchObject({ get_hits: 1, get_misses: 2 });
+  });
+
+  it('setMany refuses an entry that is not an array by its position, before setting any', () => {
+    const cache = new SlabLruCache({ maxKeys: 10 });
+    expect(() => cache.setMany([['a', '1'], 'b' as unknown as [string, string]])).toThrow(
+      new TypeError('entries[1] must be a [key, value] or [key, value, options] array, got string'),
+    );
+    expect(() => cache.setMany({} as unknown as [string, string][])).toThrow(TypeError);
+    expect(cache.size).toBe(0);
+    expect(cache.setMany([])).toBe(cache);
+  });
+
+  it('setMany stops at an entry that set refuses; the entries before it stay set', () => {
+    const cache = new SlabLruCache({ maxKeys: 10, maxValueBytes: 4 });
+    expect(() => cache.setMany([['a', '1'], ['b', 'too long'], ['c', '3']])).toThrow('maxValueBytes');
+    expect([...cache.keys()]).toEqual(['a']);
+    cache.setMany([['d', '4', { ttl: 1000 }]]);
+    expect(cache.getRemainingTTL('d')).toBe(1000);
   });
 });
