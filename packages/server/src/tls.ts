@@ -33,6 +33,11 @@ export interface TlsSummary {
   readonly expired: boolean;
 }
 
+/** A PKCS#8 encrypted key, or a traditional PEM key with encryption headers. */
+function isEncryptedPem(pem: string): boolean {
+  return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /^Proc-Type: 4,ENCRYPTED$/m.test(pem);
+}
+
 /** hyper-express's TLS options (uWS `AppOptions`), or none for plain HTTP. */
 export interface TlsAppOptions {
   readonly cert_file_name?: string;
@@ -60,10 +65,14 @@ export function checkTls(config: ServerConfig, now = new Date()): TlsSummary | u
     key = createPrivateKey(config.tlsKeyPassphrase === '' ? { key: keyPem } : { key: keyPem, passphrase: config.tlsKeyPassphrase });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
+    // A wrong passphrase usually fails the cipher's padding check (BAD_DECRYPT), but about once in 200
+    // the padding happens to pass and the garbage fails later as another error: an encrypted key that a
+    // given passphrase does not open is a wrong passphrase whatever OpenSSL's code.
+    const wrongPassphrase = config.tlsKeyPassphrase !== '' && (code === 'ERR_OSSL_BAD_DECRYPT' || isEncryptedPem(keyPem));
     const why =
       code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED'
         ? 'it is encrypted: set TLS_KEY_PASSPHRASE'
-        : code === 'ERR_OSSL_BAD_DECRYPT'
+        : wrongPassphrase
           ? 'TLS_KEY_PASSPHRASE does not decrypt it'
           : `not a PEM private key (${code || (error as Error).message})`;
     throw new ConfigError(`TLS_KEY=${JSON.stringify(config.tlsKey)} cannot be used: ${why}`);

@@ -14,6 +14,7 @@
  */
 
 import { execFile } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -199,6 +200,32 @@ describeWithOpenssl('HTTPS (TLS_CERT, TLS_KEY)', () => {
       expect(thrown?.message).not.toMatch(/wrong-passphrase|the-real-passphrase/);
     }
   }, BOUND_MS);
+
+  it('names a wrong passphrase even when the wrong key happens to pass the padding check (about 1 in 200)', () => {
+    // Search keys encrypted under different passphrases for one that a wrong passphrase fails with
+    // another code than BAD_DECRYPT: a deterministic case of what made this suite fail now and then.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    let pem: string | undefined;
+    for (let i = 0; i < 10_000 && pem === undefined; i++) {
+      const candidate = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: `right-${i}` }) as string;
+      try {
+        createPrivateKey({ key: candidate, passphrase: 'wrong' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ERR_OSSL_BAD_DECRYPT') pem = candidate;
+      }
+    }
+    expect(pem).toBeDefined();
+    const keyFile = path.join(dir, 'unlucky.key.pem');
+    writeFileSync(keyFile, pem!);
+    let thrown: Error | undefined;
+    try {
+      createServer({ ...TEST_LIMITS, host: '127.0.0.1', port: 0, logLevel: 'silent', tlsCert: a.certFile, tlsKey: keyFile, tlsKeyPassphrase: 'wrong' });
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown?.message).toMatch(/cannot be used: TLS_KEY_PASSPHRASE does not decrypt it/);
+  });
 
   it('the CLI exits 2 on a wrong passphrase, and prints it nowhere', async () => {
     const encrypted = encryptKey(a.keyFile, 'cli-real-passphrase');
