@@ -28,7 +28,6 @@ import {
   F_EXPIRES,
   F_FETCHED,
   F_LIVE,
-  CHUNK_FLAGS_BYTE,
   COMPACT_HEADER_BYTES,
   F_META,
   F_TEXT,
@@ -1033,8 +1032,18 @@ export class SlabLruCache {
         if ((flags & (F_VISITED | F_FETCHED)) !== (F_VISITED | F_FETCHED)) {
           // A walk must note the bit's change: let the locked path do this hit.
           if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) return this.#fallBack(counters);
-          // A benign race: a writer rewriting this header may drop the bit (the entry then looks unvisited once).
-          Atomics.or(arena, ref * 4 + CHUNK_FLAGS_BYTE, F_VISITED | F_FETCHED);
+          // The bits are written under the lock, and only if no writer has touched the stripe since the
+          // read: by now a writer may have freed this chunk and carved its page into another class's
+          // chunks, and a bit set there would land in some other entry's key or value.
+          this.#lock.acquire();
+          let same: boolean;
+          try {
+            same = seqlock.unchanged(stripe, seq) && (!twoStripes || seqlock.unchanged(stripe2, seq2)) && seqlock.unchangedEpoch(epoch);
+            if (same) chunks.setFlags(ref, chunks.flags(ref) | F_VISITED | F_FETCHED);
+          } finally {
+            this.#unlock();
+          }
+          if (!same) return this.#fallBack(counters);
         }
         counters[STAT_GET_HITS]++;
       } else {

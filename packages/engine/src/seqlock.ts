@@ -16,6 +16,12 @@
  *   if the sequence is still s, nothing it read changed: the copy is good;
  *   else throw the copy away and retry (after a few tries, take the lock).
  *
+ * A hit on an entry whose visited bit is not yet set must write that bit. It
+ * does so under the lock, and only if the sequence is still s: once the read is
+ * over, a writer may free the entry's chunk and carve its page into another
+ * class's chunks, where a bit written blindly would land in another entry's
+ * bytes. Later hits find the bit set and write nothing.
+ *
  * Why stripes: a writer only invalidates readers of the index region it
  * touched, so with a 10 % write load the two threads' reads almost never
  * collide. An entry's chunk is only reachable through its index slot, and a

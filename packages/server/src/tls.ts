@@ -34,8 +34,9 @@ export interface TlsSummary {
 }
 
 /** A PKCS#8 encrypted key, or a traditional PEM key with encryption headers. */
-function isEncryptedPem(pem: string): boolean {
-  return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /^Proc-Type: 4,ENCRYPTED$/m.test(pem);
+function isEncryptedPem(pem: Buffer): boolean {
+  const text = pem.toString('latin1');
+  return text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /^Proc-Type: 4,ENCRYPTED\r?$/m.test(text);
 }
 
 /** hyper-express's TLS options (uWS `AppOptions`), or none for plain HTTP. */
