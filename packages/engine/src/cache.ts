@@ -239,7 +239,7 @@ export class SlabLruCache {
   readonly #seqlock: StripedSeqlock;
   readonly #warmer: LookupWarmer;
   /** setMany's keys of the group being warmed. */
-  readonly #groupKeys = new Array<Key>(WARM_GROUP);
+  readonly #groupKeys = new Array<unknown>(WARM_GROUP);
   /** True when gets, peeks and has() read without the lock (a shared SIEVE cache; seqlock.ts). */
   #optimistic = false;
 
@@ -407,7 +407,7 @@ export class SlabLruCache {
         if (this.#warmer.worthwhile) {
           for (let i = 0; i < count; i++) groupKeys[i] = entries[from + i]![0];
           this.#warmer.warm(groupKeys, 0, count);
-          groupKeys.fill(undefined as unknown as Key); // not keeping the caller's keys alive
+          groupKeys.fill(undefined); // not keeping the caller's keys alive
         }
         for (let i = from; i < from + count; i++) {
           const entry = entries[i]!;
@@ -545,17 +545,12 @@ export class SlabLruCache {
         for (let i = from; i < to; i++) values[i] = this.get(keys[i]!);
         continue;
       }
-      if (!this.#locking) {
+      if (this.#locking) this.#lock.acquire();
+      try {
         this.#warmer.warm(keys, from, to);
         for (let i = from; i < to; i++) values[i] = this.#get(keys[i]!);
-      } else {
-        this.#lock.acquire();
-        try {
-          this.#warmer.warm(keys, from, to);
-          for (let i = from; i < to; i++) values[i] = this.#get(keys[i]!);
-        } finally {
-          this.#unlock();
-        }
+      } finally {
+        if (this.#locking) this.#unlock();
       }
       if (this.#disposals.length !== 0) this.#runDisposals();
     }
@@ -1017,7 +1012,7 @@ export class SlabLruCache {
           }
         }
       }
-      if (!seqlock.unchanged(stripe, seq) || (twoStripes && !seqlock.unchanged(stripe2, seq2)) || !seqlock.unchangedEpoch(epoch)) {
+      if (!seqlock.stillValid(stripe, seq, stripe2, seq2, epoch)) {
         counters[STAT_LOCK_FREE_RETRIES]++;
         continue;
       }
@@ -1038,7 +1033,7 @@ export class SlabLruCache {
           this.#lock.acquire();
           let same: boolean;
           try {
-            same = seqlock.unchanged(stripe, seq) && (!twoStripes || seqlock.unchanged(stripe2, seq2)) && seqlock.unchangedEpoch(epoch);
+            same = seqlock.stillValid(stripe, seq, stripe2, seq2, epoch);
             if (same) chunks.setFlags(ref, chunks.flags(ref) | F_VISITED | F_FETCHED);
           } finally {
             this.#unlock();

@@ -1,11 +1,12 @@
 /**
- * Batched reads start their memory misses together.
+ * Batched reads and writes start their memory misses together.
  *
  * At millions of keys a get waits on memory, not on work: its index slot and
  * then its entry's chunk are each a cache and TLB miss (PROFILE.md), and each
  * depends on the one before, so one get cannot overlap them. Across keys they
- * are independent. Before `getMany` runs the ordinary gets of a group, `warm`
- * reads the group's lines in passes that depend only on the pass before:
+ * are independent. Before `getMany` or `setMany` runs a group's ordinary gets or
+ * sets, `warm` reads the group's lines in passes that depend only on the pass
+ * before:
  *
  *   1. every key's hash, then the first word of its home index slot;
  *   2. every key's probe run again (now in the caches) to the slot whose hash
@@ -26,7 +27,7 @@
 
 import type { Chunks } from './chunk.js';
 import type { HashIndex } from './hashIndex.js';
-import type { Key, KeyInput } from './keys.js';
+import type { KeyInput } from './keys.js';
 import { NIL } from './layout.js';
 
 /** Keys warmed at a time: enough misses in flight to fill the CPU's miss queue, few enough that their lines stay cached until the gets. */
@@ -66,8 +67,12 @@ export class LookupWarmer {
     this.#neighbours = neighbours;
   }
 
-  /** Reads the lines the gets of `keys[from]` … `keys[to - 1]` (at most WARM_GROUP of them) will touch. */
-  warm(keys: readonly Key[], from: number, to: number): void {
+  /**
+   * Reads the lines the gets or sets of `keys[from]` … `keys[to - 1]` (at most
+   * WARM_GROUP of them) will touch. A value that is not a key is passed over:
+   * its own get or set reports it.
+   */
+  warm(keys: readonly unknown[], from: number, to: number): void {
     if (!this.worthwhile) return;
     const index = this.#index;
     const chunks = this.#chunks;
@@ -76,7 +81,7 @@ export class LookupWarmer {
     const refs = this.#refs;
     const count = to - from;
     let sink = 0;
-    // Pass 1: hashes, then home slots. `prepare` throws on a key of the wrong type: leave that to its get.
+    // Pass 1: hashes, then home slots.
     for (let i = 0; i < count; i++) {
       const key = keys[from + i];
       const usable = (typeof key === 'string' || key instanceof Uint8Array) && this.#keys.prepare(key) >= 0;

@@ -116,4 +116,13 @@ export class StripedSeqlock {
   unchangedEpoch(seq: number): boolean {
     return this.unchanged(this.#epoch, seq);
   }
+
+  /**
+   * True when nothing a read began with `begin` could see has changed: its
+   * stripe, its probe's second stripe (the same one, for most probes: then it
+   * is read once) and the epoch.
+   */
+  stillValid(stripe: number, seq: number, stripe2: number, seq2: number, epochSeq: number): boolean {
+    return this.unchanged(stripe, seq) && (stripe2 === stripe || this.unchanged(stripe2, seq2)) && this.unchangedEpoch(epochSeq);
+  }
 }
