@@ -32,6 +32,7 @@ import {
   F_META,
   F_TEXT,
   F_VISITED,
+  CHUNK_FLAGS_BYTE,
   MAX_META_BYTES,
   SIZEOF_VERSION,
   type ChunkRef,
@@ -298,7 +299,7 @@ export class SlabLruCache {
         : new LruPolicy(this.#list);
     this.#warmer = new LookupWarmer(this.#keys, this.#index, this.#chunks, this.#policy.reordersOnUse);
     this.#lock = new CacheLock(this.#v.metaI32, o.lockTimeoutMs);
-    this.#seqlock = new StripedSeqlock(this.#handle.stripes, stripeCount(this.#geometry.indexSlots));
+    this.#seqlock = new StripedSeqlock(this.#handle.stripes, stripeCount(this.#geometry.indexSlots), o.lockTimeoutMs);
     this.#locking = false;
     this.#slabs = new Slabs(this.#v, this.#chunks, this.#classes, this.#geometry, this.#counters);
     this.#walker = new Walker({
@@ -325,6 +326,8 @@ export class SlabLruCache {
     if (!this.#policy.reordersOnUse) {
       this.#optimistic = true;
       this.#index.guard = this.#seqlock;
+      this.#slabs.carveGuard = this.#seqlock;
+      this.#seqlock.claimHintSlot();
     }
   }
 
@@ -1027,18 +1030,12 @@ export class SlabLruCache {
         if ((flags & (F_VISITED | F_FETCHED)) !== (F_VISITED | F_FETCHED)) {
           // A walk must note the bit's change: let the locked path do this hit.
           if (this.#v.metaU32[META_WALK_ACTIVE] !== 0) return this.#fallBack(counters);
-          // The bits are written under the lock, and only if no writer has touched the stripe since the
-          // read: by now a writer may have freed this chunk and carved its page into another class's
-          // chunks, and a bit set there would land in some other entry's key or value.
-          this.#lock.acquire();
-          let same: boolean;
-          try {
-            same = seqlock.stillValid(stripe, seq, stripe2, seq2, epoch);
-            if (same) chunks.setFlags(ref, chunks.flags(ref) | F_VISITED | F_FETCHED);
-          } finally {
-            this.#unlock();
+          // Only if no writer touched the stripe since the read (by now one may have freed this chunk):
+          // the handshake in seqlock.ts keeps the bits out of another class's bytes.
+          if (!seqlock.orIfStillValid(stripe, seq, stripe2, seq2, epoch, arena, ref * 4 + CHUNK_FLAGS_BYTE, F_VISITED | F_FETCHED)) {
+            counters[STAT_LOCK_FREE_RETRIES]++;
+            continue;
           }
-          if (!same) return this.#fallBack(counters);
         }
         counters[STAT_GET_HITS]++;
       } else {
@@ -1372,7 +1369,21 @@ export class SlabLruCache {
 
   /** @internal Starts a snapshot walk (walker.ts). Throws if one is already running on this cache. */
   beginWalk(): void {
-    this.#exclusive(() => this.#walker.begin());
+    this.#exclusive(() => {
+      this.#walker.begin();
+      if (this.#optimistic) {
+        // Lock-free hits must now leave bit changes to the locked path, which notes them for the walk.
+        // The epoch's change stops reads already past their walk check; the wait lets those already
+        // writing a bit finish, before the walk's first step reads any flags.
+        this.#seqlock.touchAll();
+        try {
+          this.#seqlock.waitForHintWriters();
+        } catch (error) {
+          this.#walker.end();
+          throw error;
+        }
+      }
+    });
   }
 
   /** @internal One step of the walk: see Walker.step. Runs under the lock; the sink must not call the cache. */

@@ -18,7 +18,8 @@
  *             freeChunks u32, liveChunks u32, requestedBytes f64, evictions f64.
  *   walkLog   notes of changes behind a running snapshot walk (walkLog.ts).
  *   stripes   the sequence numbers readers of a shared SIEVE cache check
- *             instead of taking the lock (seqlock.ts).
+ *             instead of taking the lock, and the slots where they announce
+ *             the bits they write (seqlock.ts).
  *   arena     ARENA_RESERVED_BYTES (the walk sentinel's node), then
  *             maxPages × pageBytes of slab pages holding the entries. An entry
  *             is one chunk: its recency links, header, key and value together
@@ -36,7 +37,7 @@ import { WALK_LOG_BYTES } from './walkLog.js';
 
 export const NIL = 0xffffffff;
 export const NO_CLASS = 0xff;
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 const MAGIC = 0x534c4142; // "SLAB"
 
 /**

@@ -28,9 +28,11 @@ export class LockTimeoutError extends Error {
   constructor(
     readonly timeoutMs: number,
     readonly ownerThreadId: number,
+    /** What was not released: the lock, or a lock-free reader's bit write (seqlock.ts). */
+    what = 'cache lock',
   ) {
     super(
-      `cache lock not released within ${timeoutMs} ms (held by thread ${ownerThreadId}); ` +
+      `${what} not released within ${timeoutMs} ms (held by thread ${ownerThreadId}); ` +
         'a thread may have died while holding it',
     );
   }

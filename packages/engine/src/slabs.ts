@@ -38,6 +38,15 @@ export type PageId = number & { readonly __brand: 'PageId' };
 /** Called after a live chunk was copied from `from` to `to`. */
 export type RelocateFn = (from: ChunkRef, to: ChunkRef) => void;
 
+/**
+ * Told before a page from the pool is cut into a class's chunks: a shared
+ * SIEVE cache's readers may still be writing a bit into a chunk the page held
+ * before (seqlock.ts), which must not land in the new class's bytes.
+ */
+export interface CarveGuard {
+  waitForHintWriters(): void;
+}
+
 export class Slabs {
   readonly #v: Views;
   readonly #chunks: Chunks;
@@ -49,6 +58,9 @@ export class Slabs {
 
   /** The event counters of the cache instance that owns this view (page moves are counted there). */
   readonly #counters: Float64Array;
+
+  /** Set once the cache is read without the lock (cache.ts). */
+  carveGuard: CarveGuard | null = null;
 
   constructor(views: Views, chunks: Chunks, classes: SizeClasses, geometry: Geometry, counters: Float64Array) {
     this.#v = views;
@@ -189,6 +201,8 @@ export class Slabs {
   /** Gives class `c` a page from the pool, or returns NIL when the pool is empty. */
   #takePage(c: ClassId): number {
     const v = this.#v;
+    // Before anything below can hand out the page's bytes: a never-used page, too, may have held chunks before a clear().
+    this.carveGuard?.waitForHintWriters();
     let page = v.metaU32[META_PAGE_FREE];
     if (page !== NIL) {
       v.metaU32[META_PAGE_FREE] = v.pageNext[page];
