@@ -37,7 +37,7 @@ import {
   SIZEOF_VERSION,
   type ChunkRef,
 } from './chunk.js';
-import { CacheLimitError, describeType } from './errors.js';
+import { CacheLimitError, describeType, withEntriesStored } from './errors.js';
 import { Fetcher, type FetchOptions } from './fetch.js';
 import { hashBytes, randomSeed } from './hash.js';
 import { HashIndex, NOT_FOUND } from './hashIndex.js';
@@ -392,9 +392,10 @@ export class SlabLruCache {
    * reads of each group of WARM_GROUP keys (their index slots, the entries
    * already there and, with LRU, their neighbours) are started together before
    * the group's sets run (lookupWarmer.ts). As with that loop, an entry that
-   * throws stops the batch and the entries before it stay set. A shared cache
-   * takes its lock once per group. TypeError naming the first entry that is not
-   * an array, before anything is set.
+   * throws stops the batch and the entries before it stay set; the error then
+   * carries `entriesStored`, their number (errors.ts). A shared cache takes its
+   * lock once per group. TypeError naming the first entry that is not an
+   * array, before anything is set.
    */
   setMany(entries: readonly (readonly [Key, Value, SetOptions?])[]): this {
     if (!Array.isArray(entries)) throw new TypeError(`entries must be an array, got ${describeType(entries)}`);
@@ -403,23 +404,29 @@ export class SlabLruCache {
       if (!Array.isArray(entry)) throw new TypeError(`entries[${i}] must be a [key, value] or [key, value, options] array, got ${describeType(entry)}`);
     }
     const groupKeys = this.#groupKeys;
-    for (let from = 0; from < entries.length; from += WARM_GROUP) {
-      const count = Math.min(WARM_GROUP, entries.length - from);
-      if (this.#locking) this.#lock.acquire();
-      try {
-        if (this.#warmer.worthwhile) {
-          for (let i = 0; i < count; i++) groupKeys[i] = entries[from + i]![0];
-          this.#warmer.warm(groupKeys, 0, count);
-          groupKeys.fill(undefined); // not keeping the caller's keys alive
+    let stored = 0;
+    try {
+      for (let from = 0; from < entries.length; from += WARM_GROUP) {
+        const count = Math.min(WARM_GROUP, entries.length - from);
+        if (this.#locking) this.#lock.acquire();
+        try {
+          if (this.#warmer.worthwhile) {
+            for (let i = 0; i < count; i++) groupKeys[i] = entries[from + i]![0];
+            this.#warmer.warm(groupKeys, 0, count);
+            groupKeys.fill(undefined); // not keeping the caller's keys alive
+          }
+          for (let i = from; i < from + count; i++) {
+            const entry = entries[i]!;
+            this.#set(entry[0], entry[1], entry[2]);
+            stored++;
+          }
+        } finally {
+          if (this.#locking) this.#unlock();
         }
-        for (let i = from; i < from + count; i++) {
-          const entry = entries[i]!;
-          this.#set(entry[0], entry[1], entry[2]);
-        }
-      } finally {
-        if (this.#locking) this.#unlock();
+        if (this.#disposals.length !== 0) this.#runDisposals();
       }
-      if (this.#disposals.length !== 0) this.#runDisposals();
+    } catch (error) {
+      throw withEntriesStored(error, stored);
     }
     return this;
   }

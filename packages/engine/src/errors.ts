@@ -32,3 +32,26 @@ export function describeType(value: unknown): string {
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value;
 }
+
+/**
+ * `setMany` applies its entries in order and is not a transaction: when one
+ * throws, the entries before it stay set. The error (whatever its class) then
+ * also carries `entriesStored`, how many of the call's entries were set, so a
+ * caller can report or resume from the right place.
+ */
+export interface SetManyProgress {
+  entriesStored: number;
+}
+
+/** Notes on `error` that `stored` entries of a setMany were set before it (if it is an object that can take a property). */
+export function withEntriesStored(error: unknown, stored: number): unknown {
+  if (typeof error === 'object' && error !== null && Object.isExtensible(error)) (error as SetManyProgress).entriesStored = stored;
+  return error;
+}
+
+/** How many entries of a `setMany` call were set before it threw `error`; undefined when the error says nothing of that. */
+export function entriesStoredBefore(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const stored = (error as Partial<SetManyProgress>).entriesStored;
+  return typeof stored === 'number' ? stored : undefined;
+}

@@ -13,7 +13,7 @@ export {
 export type { FetchOptions, FetchTarget } from './fetch.js';
 export type { PolicyName } from './policy.js';
 export { LockTimeoutError } from './lock.js';
-export { CacheLimitError, type CacheErrorCode, type LimitName } from './errors.js';
+export { CacheLimitError, entriesStoredBefore, type CacheErrorCode, type LimitName, type SetManyProgress } from './errors.js';
 export type { Key, Value } from './keys.js';
 export type { CacheHandle } from './layout.js';
 export {

@@ -10,7 +10,7 @@
  * set refuses in the middle of a batch, and in each locking mode (alone, shared
  * under the lock, and SIEVE's reads without it).
  */
-import { SlabLruCache, checkInvariants, type CacheOptions, type DisposeReason, type Key, type PolicyName, type SetOptions, type Value } from '@slabcache/engine';
+import { CacheLimitError, SlabLruCache, checkInvariants, entriesStoredBefore, type CacheOptions, type DisposeReason, type Key, type PolicyName, type SetOptions, type Value } from '@slabcache/engine';
 import { WARM_MIN_INDEX_SLOTS } from '../src/lookupWarmer';
 import { makeRng, randInt } from './support/rng';
 
@@ -89,11 +89,24 @@ describe.each([
           const value = randInt(rng, 300) === 0 ? 'x'.repeat(201) : `v${step}`.padEnd(16 + randInt(rng, 4), '.');
           entries.push(ttl === undefined ? [key, value] : [key, value, { ttl }]);
         }
-        const batchedError = errorOf(() => batched.setMany(entries));
+        let caught: unknown;
+        const batchedError = errorOf(() => {
+          try {
+            batched.setMany(entries);
+          } catch (error) {
+            caught = error;
+            throw error;
+          }
+        });
+        let setBefore = 0;
         const singleError = errorOf(() => {
-          for (const [key, value, options] of entries) single.set(key, value, options);
+          for (const [key, value, options] of entries) {
+            single.set(key, value, options);
+            setBefore++;
+          }
         });
         expect(batchedError).toEqual(singleError);
+        expect(entriesStoredBefore(caught)).toBe(singleError === undefined ? undefined : setBefore);
         if (singleError !== undefined) refused++;
       } else if (op < 5) {
         const key = keyOf(rng);
@@ -168,7 +181,15 @@ describe('getMany input', () => {
 
   it('setMany stops at an entry that set refuses; the entries before it stay set', () => {
     const cache = new SlabLruCache({ maxKeys: 10, maxValueBytes: 4 });
-    expect(() => cache.setMany([['a', '1'], ['b', 'too long'], ['c', '3']])).toThrow('maxValueBytes');
+    let error: unknown;
+    try {
+      cache.setMany([['a', '1'], ['b', 'too long'], ['c', '3']]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CacheLimitError);
+    expect((error as Error).message).toMatch('maxValueBytes');
+    expect(entriesStoredBefore(error)).toBe(1);
     expect([...cache.keys()]).toEqual(['a']);
     cache.setMany([['d', '4', { ttl: 1000 }]]);
     expect(cache.getRemainingTTL('d')).toBe(1000);

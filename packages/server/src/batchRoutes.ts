@@ -10,19 +10,18 @@
  * (batchSchemas.ts, unknown fields refused), the number of keys (400
  * `too_many_keys` over MAX_BATCH_KEYS), every key's and value's size (413,
  * naming the entry) and every TTL. A batch that fails validation changes
- * nothing. Once validated, entries are applied in order, each as its own
- * engine operation: other clients may see the first entries of an /mset
- * before the last (a batch is not a transaction), a key given twice ends with
- * its last value, and in a cache too small for the batch the first entries
- * can be evicted by the last. If a write fails part-way, the entries before it
- * stay written: a client error's message says how many; after a 503
- * `cache_locked` (THREADS > 1) or a 500 the count is unknown. /mset and /mdel
+ * nothing. Once validated, entries are applied in order: other clients may
+ * see the first entries of an /mset before the last (a batch is not a
+ * transaction), a key given twice ends with its last value, and in a cache
+ * too small for the batch the first entries can be evicted by the last. If a
+ * write fails part-way, the entries before it stay written and the error's
+ * message says how many (after a 500 the count is unknown). /mset and /mdel
  * can be sent again as they are.
  *
- * /mget reads its keys with the engine's `getMany`: the hits and recency
- * changes of a get per key, with the keys' memory reads overlapped. /mset and
- * /mdel keep one engine call per entry (not `setMany`), so that a write that
- * fails part-way can say how many entries were applied.
+ * /mget reads its keys with the engine's `getMany` and /mset writes with its
+ * `setMany`: the effects of a get or set per key, with the keys' memory reads
+ * overlapped; a `setMany` that fails part-way says how many entries it set
+ * (`entriesStoredBefore`).
  *
  * Request bodies and the /mget reply are bounded by MAX_BATCH_BYTES (413
  * `body_too_large` / `reply_too_large`, stating it; the keys were read by
@@ -30,6 +29,7 @@
  * a value stored as bytes through /kv is decoded as UTF-8, as /get does.
  */
 
+import { entriesStoredBefore, type SetOptions } from '@slabcache/engine';
 import type { Request } from 'hyper-express';
 
 import { parseJson, readBody } from './body.js';
@@ -40,6 +40,8 @@ import { jsonReply } from './reply.js';
 import type { Handler, RouteContext, RouteSpec } from './routes.js';
 import { describeValidationError } from './schemas.js';
 import { checkTtl } from './ttl.js';
+
+type SetManyEntry = [key: string, value: string, options?: SetOptions];
 
 export function batchRoutes(ctx: RouteContext): RouteSpec[] {
   const { cache, config } = ctx;
@@ -120,16 +122,13 @@ export function batchRoutes(ctx: RouteContext): RouteSpec[] {
       }
       if (ttl !== undefined) checkTtl(ttl, `entries[${i}].ttl`);
     }
-    let stored = 0;
     try {
-      for (const entry of entries) {
-        cache.set(entry.key, entry.value, entry.ttl === undefined ? undefined : { ttl: entry.ttl });
-        stored++;
-      }
+      cache.setMany(entries.map((entry): SetManyEntry => (entry.ttl === undefined ? [entry.key, entry.value] : [entry.key, entry.value, { ttl: entry.ttl }])));
     } catch (error) {
-      throw partly(error, `the first ${stored} of ${entries.length} entries were stored, the others were not`);
+      const stored = entriesStoredBefore(error);
+      throw partly(error, stored === undefined ? 'how many entries were stored is not known' : `the first ${stored} of ${entries.length} entries were stored, the others were not`);
     }
-    return jsonReply(200, `{"ok":true,"stored":${stored}}`);
+    return jsonReply(200, `{"ok":true,"stored":${entries.length}}`);
   };
 
   const mdel: Handler = async (req) => {
