@@ -3,8 +3,10 @@
  * and hammer it with random operations under the cache lock. Afterwards the
  * structures are consistent and no thread ever read a torn or foreign value.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { LockTimeoutError, SlabLruCache, checkInvariants } from '@slabcache/engine';
+import { LockTimeoutError, SlabLruCache, checkInvariants, loadSnapshot, saveSnapshot } from '@slabcache/engine';
 import { firstMessage, startTsWorker } from './support/threads';
 import { checkValue } from './support/values';
 
@@ -52,6 +54,39 @@ describe('threads sharing one cache', () => {
     // The reads really went without the lock (most of them), while writers changed the same entries.
     expect(stats.lock_free_reads).toBeGreaterThan(50_000);
     expect(stats.evictions).toBeGreaterThan(0);
+  });
+
+  it('SIEVE: snapshots saved while 3 threads read without the lock and write hold only whole values, and load consistent', async () => {
+    const cache = new SlabLruCache({ maxKeys: 600, maxBytes: 256 * 1024, pageBytes: 16384, maxValueBytes: 1500, policy: 'sieve' });
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const workers = [21, 22, 23].map((seed) =>
+      startTsWorker(path.join(__dirname, 'support/stress-worker.ts'), { handle: cache.handle, seed, ops: 20_000, keySpace: 800, stop: stop.buffer }),
+    );
+    const results = Promise.all(workers.map((w) => firstMessage<StressResult>(w)));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'threads-snapshot-'));
+    try {
+      // Every save below runs while the workers run: they stop only when told, after the last save.
+      while (cache.stats().cmd_set === 0) await new Promise((resolve) => setImmediate(resolve));
+      const files: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const file = path.join(dir, `save-${i}.snap`);
+        await saveSnapshot(cache, file, { chunkEntries: 40, fsync: false });
+        files.push(file);
+      }
+      Atomics.store(stop, 0, 1);
+      for (const result of await results) expect(result.errors).toEqual([]);
+      await Promise.all(workers.map((w) => w.terminate()));
+      checkInvariants(cache);
+      for (const file of files) {
+        const { cache: loaded } = await loadSnapshot(file);
+        checkInvariants(loaded);
+        expect(loaded.size).toBeGreaterThan(0);
+        for (const [key, value] of loaded.entries()) expect([key, checkValue(String(key), String(value))]).toEqual([key, undefined]);
+      }
+    } finally {
+      Atomics.store(stop, 0, 1);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('SIEVE: getEntry and getEntryBytes read without the lock once shared, with the version, metadata and TTL the lock gives', () => {

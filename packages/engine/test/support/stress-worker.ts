@@ -12,12 +12,14 @@ import { makeRng, randInt } from './rng.js';
 import { checkMeta, checkValue, makeValue } from './values.js';
 
 const { handle, seed, ops, keySpace } = workerData;
+/** Optional: [0] becomes 1 when the main thread is done with what it runs meanwhile; the worker goes on until then. */
+const stop = workerData.stop === undefined ? undefined : new Int32Array(workerData.stop as SharedArrayBuffer);
 const cache = SlabLruCache.attach(handle);
 const rng = makeRng(seed);
 const errors: string[] = [];
 let reads = 0;
 let hits = 0;
-for (let i = 0; i < ops; i++) {
+for (let i = 0; i < ops || (stop !== undefined && Atomics.load(stop, 0) === 0); i++) {
   const key = `k${randInt(rng, keySpace)}`;
   const r = rng();
   if (r < 0.45) {
