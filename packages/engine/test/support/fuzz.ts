@@ -1,20 +1,25 @@
 /**
  * Engine fuzzing: a seeded generator of operation sequences (sets across every
- * size class, gets, peeks, deletes, TTLs with a moving clock, clears, byte
- * pressure), a replayer that checks results against a simple model and runs
- * the invariant checker after every step, and a shrinker that cuts a failing
- * sequence down to a short reproduction.
+ * size class, batches of sets and gets, gets, peeks, deletes, TTLs with a
+ * moving clock, clears, byte pressure), a replayer that checks results against
+ * a simple model and runs the invariant checker after every step, under either
+ * eviction policy, and a shrinker that cuts a failing sequence down to a short
+ * reproduction.
  *
  * The model: a Map of what each key must hold if present. The cache may drop
  * entries (evictions), so the model only checks that a value read back is the
  * last one written for that key and that expired or deleted keys stay gone.
  */
-import { SlabLruCache, checkInvariants, type CacheOptions } from '../../src/index.js';
+import { SlabLruCache, checkInvariants, type CacheOptions, type PolicyName } from '../../src/index.js';
 import { makeRng, randInt } from './rng.js';
 
+type SetArgs = { key: number; size: number; ttl: number };
+
 export type FuzzOp =
-  | { op: 'set'; key: number; size: number; ttl: number }
+  | ({ op: 'set' } & SetArgs)
+  | { op: 'setMany'; entries: SetArgs[] }
   | { op: 'get' | 'peek' | 'has' | 'delete'; key: number }
+  | { op: 'getMany'; keys: number[] }
   | { op: 'tick'; ms: number }
   | { op: 'clear' };
 
@@ -33,11 +38,14 @@ export function generate(seed: number, length: number): FuzzOp[] {
   for (let i = 0; i < length; i++) {
     const r = rng();
     const key = randInt(rng, keySpace);
-    if (r < 0.45) {
-      // Sizes spread over every class: mostly small, sometimes up to the value limit.
-      const size = rng() < 0.8 ? randInt(rng, 200) : randInt(rng, 4001);
-      ops.push({ op: 'set', key, size, ttl: rng() < 0.2 ? 1 + randInt(rng, 50) : 0 });
-    } else if (r < 0.7) ops.push({ op: 'get', key });
+    // Sizes spread over every class: mostly small, sometimes up to the value limit.
+    const setArgs = (key: number): SetArgs => ({ key, size: rng() < 0.8 ? randInt(rng, 200) : randInt(rng, 4001), ttl: rng() < 0.2 ? 1 + randInt(rng, 50) : 0 });
+    // A batch may repeat a key, as a caller's may.
+    const batch = <T>(item: () => T): T[] => Array.from({ length: 1 + randInt(rng, 8) }, item);
+    if (r < 0.42) ops.push({ op: 'set', ...setArgs(key) });
+    else if (r < 0.45) ops.push({ op: 'setMany', entries: batch(() => setArgs(randInt(rng, keySpace))) });
+    else if (r < 0.48) ops.push({ op: 'getMany', keys: batch(() => randInt(rng, keySpace)) });
+    else if (r < 0.7) ops.push({ op: 'get', key });
     else if (r < 0.78) ops.push({ op: 'peek', key });
     else if (r < 0.84) ops.push({ op: 'has', key });
     else if (r < 0.96) ops.push({ op: 'delete', key });
@@ -47,44 +55,77 @@ export function generate(seed: number, length: number): FuzzOp[] {
   return ops;
 }
 
-const valueFor = (key: number, step: number, size: number): string =>
-  `${key}:${step}:`.padEnd(size, String.fromCharCode(97 + (step % 26))).slice(0, Math.max(size, 0));
+/** A value of `size` bytes that names its key and the step (and batch position) that wrote it. */
+const valueFor = (key: number, step: number, size: number, tag: string = String(step)): string =>
+  `${key}:${tag}:`.padEnd(size, String.fromCharCode(97 + (step % 26))).slice(0, Math.max(size, 0));
 
-/** Replays `ops`; returns undefined if all is well, else a description of the first failure. */
-export function replay(ops: readonly FuzzOp[]): string | undefined {
-  const cache = new SlabLruCache(FUZZ_OPTIONS);
+/** The first step that went wrong in a replay, and how. */
+export interface FuzzFailure {
+  readonly step: number;
+  readonly message: string;
+}
+
+/** Replays `ops` on a cache with `policy`; returns undefined if all is well, else the first failure. */
+export function replay(ops: readonly FuzzOp[], policy: PolicyName): FuzzFailure | undefined {
+  const cache = new SlabLruCache({ ...FUZZ_OPTIONS, policy });
   const model = new Map<number, { value: string; expiresAt: number }>();
   let now = 0;
+  const liveValue = (key: number): string | undefined => {
+    const expected = model.get(key);
+    return expected !== undefined && (expected.expiresAt === 0 || expected.expiresAt > now) ? expected.value : undefined;
+  };
+  /** A read may miss (the cache may have evicted the key) but never return anything but the model's live value. */
+  const wrongRead = (key: number, got: string | undefined): string | undefined => {
+    const expected = liveValue(key);
+    if (got === undefined || got === expected) return undefined;
+    return `k${key}: read ${JSON.stringify(got.slice(0, 30))}, model ${expected === undefined ? 'absent' : JSON.stringify(expected.slice(0, 30))}`;
+  };
+  let step = 0;
   const realNow = Date.now;
   Date.now = () => 1_800_000_000_000 + now;
   try {
-    for (let step = 0; step < ops.length; step++) {
+    for (; step < ops.length; step++) {
       const o = ops[step]!;
       const where = `step ${step} ${JSON.stringify(o)}`;
-      const expected = 'key' in o ? model.get(o.key) : undefined;
-      const live = expected !== undefined && (expected.expiresAt === 0 || expected.expiresAt > now);
+      const live = 'key' in o && liveValue(o.key) !== undefined;
       const key = 'key' in o ? `k${o.key}` : '';
       switch (o.op) {
         case 'set': {
           const value = valueFor(o.key, step, o.size);
           cache.set(key, value, { ttl: o.ttl });
           model.set(o.key, { value, expiresAt: o.ttl === 0 ? 0 : now + o.ttl });
-          if (cache.peek(key) !== value) return `${where}: value not readable right after set`;
+          if (cache.peek(key) !== value) return { step, message: `${where}: value not readable right after set` };
+          break;
+        }
+        case 'setMany': {
+          const values = o.entries.map((e, i) => valueFor(e.key, step, e.size, `${step}.${i}`));
+          cache.setMany(o.entries.map((e, i) => [`k${e.key}`, values[i]!, { ttl: e.ttl }]));
+          o.entries.forEach((e, i) => model.set(e.key, { value: values[i]!, expiresAt: e.ttl === 0 ? 0 : now + e.ttl }));
+          // Each entry may evict an earlier one of the batch, but the last one set stays.
+          const last = o.entries.length - 1;
+          if (cache.peek(`k${o.entries[last]!.key}`) !== values[last]) return { step, message: `${where}: the batch's last value not readable right after setMany` };
           break;
         }
         case 'get':
         case 'peek': {
-          const got = o.op === 'get' ? cache.get(key) : cache.peek(key);
-          if (got !== undefined && (!live || got !== expected!.value)) return `${where}: read ${JSON.stringify(got.slice(0, 30))}, model ${live ? JSON.stringify(expected!.value.slice(0, 30)) : 'absent'}`;
+          const wrong = wrongRead(o.key, o.op === 'get' ? cache.get(key) : cache.peek(key));
+          if (wrong !== undefined) return { step, message: `${where}: ${wrong}` };
+          break;
+        }
+        case 'getMany': {
+          const got = cache.getMany(o.keys.map((k) => `k${k}`));
+          if (got.length !== o.keys.length) return { step, message: `${where}: ${got.length} results for ${o.keys.length} keys` };
+          const wrong = o.keys.map((k, i) => wrongRead(k, got[i])).find((w) => w !== undefined);
+          if (wrong !== undefined) return { step, message: `${where}: ${wrong}` };
           break;
         }
         case 'has':
-          if (cache.has(key) && !live) return `${where}: has() true for an absent or expired key`;
+          if (cache.has(key) && !live) return { step, message: `${where}: has() true for an absent or expired key` };
           break;
         case 'delete':
           cache.delete(key);
           model.delete(o.key);
-          if (cache.has(key)) return `${where}: still present after delete`;
+          if (cache.has(key)) return { step, message: `${where}: still present after delete` };
           break;
         case 'tick':
           now += o.ms;
@@ -92,48 +133,58 @@ export function replay(ops: readonly FuzzOp[]): string | undefined {
         case 'clear':
           cache.clear();
           model.clear();
-          if (cache.size !== 0) return `${where}: size ${cache.size} after clear`;
+          if (cache.size !== 0) return { step, message: `${where}: size ${cache.size} after clear` };
           break;
       }
       const stats = cache.stats();
-      if (stats.slab_bytes > stats.limit_maxbytes) return `${where}: slab memory ${stats.slab_bytes} over ${stats.limit_maxbytes}`;
-      if (cache.size > FUZZ_OPTIONS.maxKeys!) return `${where}: ${cache.size} entries over maxKeys`;
+      if (stats.slab_bytes > stats.limit_maxbytes) return { step, message: `${where}: slab memory ${stats.slab_bytes} over ${stats.limit_maxbytes}` };
+      if (cache.size > FUZZ_OPTIONS.maxKeys!) return { step, message: `${where}: ${cache.size} entries over maxKeys` };
       try {
         checkInvariants(cache);
       } catch (error) {
-        return `${where}: ${(error as Error).message}`;
+        return { step, message: `${where}: ${(error as Error).message}` };
       }
     }
     return undefined;
   } catch (error) {
-    return `threw: ${(error as Error).stack}`;
+    return { step, message: `threw: ${(error as Error).stack}` };
   } finally {
     Date.now = realNow;
   }
 }
 
-/** Delta-debugging: removes ever smaller chunks of a failing sequence while it still fails. */
-export function shrink(ops: readonly FuzzOp[]): FuzzOp[] {
-  let current = [...ops];
+/**
+ * Delta-debugging: cuts a failing sequence after its failing step (nothing
+ * later can matter), then removes ever smaller chunks while it still fails.
+ */
+export function shrink(ops: readonly FuzzOp[], policy: PolicyName): FuzzOp[] {
+  const failure = replay(ops, policy);
+  if (failure === undefined) return [...ops];
+  let current = ops.slice(0, failure.step + 1);
   for (let chunk = Math.floor(current.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
     for (let start = 0; start < current.length; ) {
       const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
-      if (replay(candidate) !== undefined) current = candidate;
+      const candidateFailure = replay(candidate, policy);
+      if (candidateFailure !== undefined) current = candidate.slice(0, candidateFailure.step + 1);
       else start += chunk;
     }
   }
   return current;
 }
 
-/** Runs one seed; on failure throws with the seed, the failure and the shrunk reproduction. */
+export const FUZZ_POLICIES: readonly PolicyName[] = ['lru', 'sieve'];
+
+/** Runs one seed under each policy; on failure throws with the seed, the policy, the failure and the shrunk reproduction. */
 export function fuzzSeed(seed: number, length: number): void {
   const ops = generate(seed, length);
-  const failure = replay(ops);
-  if (failure === undefined) return;
-  const shortest = shrink(ops);
-  throw new Error(
-    `fuzz seed ${seed} (length ${length}) failed: ${failure}\n` +
-      `shortest reproduction (${shortest.length} ops): ${JSON.stringify(shortest)}\n` +
-      `replay failure: ${replay(shortest)}`,
-  );
+  for (const policy of FUZZ_POLICIES) {
+    const failure = replay(ops, policy);
+    if (failure === undefined) continue;
+    const shortest = shrink(ops, policy);
+    throw new Error(
+      `fuzz seed ${seed} (length ${length}, policy ${policy}) failed: ${failure.message}\n` +
+        `shortest reproduction (${shortest.length} ops): ${JSON.stringify(shortest)}\n` +
+        `replay failure: ${replay(shortest, policy)?.message}`,
+    );
+  }
 }
