@@ -30,7 +30,9 @@ import { BENCHMARKS_TITLE, writePart } from './report-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-    args: cliArgs(), options: { out: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } });
+  args: cliArgs(),
+  options: { out: { type: 'string' }, 'no-write': { type: 'boolean', default: false } },
+});
 const out = args.out ?? path.join(here, '..', 'BENCHMARKS.md');
 
 /** Each byte-bounded replay fills up to 1 GiB of slabs: collect the last one's before the next (V8 counts them lazily). */

@@ -33,7 +33,7 @@ import { runScenario, type ScenarioRound } from './scenario-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-    args: cliArgs(),
+  args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     keys: { type: 'string' },

@@ -23,7 +23,7 @@ import { cliArgs } from './cli-args.js';
 const BATCH = 1000;
 
 const { values: args } = parseArgs({
-    args: cliArgs(),
+  args: cliArgs(),
   options: {
     impl: { type: 'string', default: 'slab' },
     'pool-size': { type: 'string', default: '1000000' },

@@ -36,7 +36,7 @@ const SNAPSHOTS_TITLE = '# Snapshot benchmark';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-    args: cliArgs(),
+  args: cliArgs(),
   options: {
     child: { type: 'string' },
     keys: { type: 'string' },

@@ -28,7 +28,7 @@ import { BENCHMARKS_TITLE, writePart } from './report-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
-    args: cliArgs(),
+  args: cliArgs(),
   options: {
     keys: { type: 'string', default: '1000000' },
     ops: { type: 'string', default: '2000000' },

@@ -23,7 +23,10 @@ import { cliArgs } from '../cli-args.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    args: cliArgs(), options: { ...COMPARE_OPTIONS, json: { type: 'string' } }, strict: true });
+    args: cliArgs(),
+    options: { ...COMPARE_OPTIONS, json: { type: 'string' } },
+    strict: true,
+  });
   const config = comparisonConfigFrom(values);
   console.log(`timed part: about ${Math.round(timedSecondsOf(config))} s, plus the fills`);
   const progress = new Progress();
