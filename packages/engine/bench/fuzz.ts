@@ -1,13 +1,13 @@
 /**
  * Long engine fuzzing run: new seeds until time runs out, each a sequence of
- * random operations replayed under each policy with the invariant checker
- * after every step. A
+ * random operations replayed in each setup (policy; one instance or two
+ * sharing the cache) with the invariant checker after every step. A
  * failure prints the seed and the shortest reproduction, and exits non-zero.
  *
  *   pnpm --filter @slabcache/engine fuzz -- --seconds 600 [--length 5000] [--first-seed 1000]
  */
 import { parseArgs } from 'node:util';
-import { FUZZ_POLICIES, fuzzSeed } from '../test/support/fuzz.js';
+import { FUZZ_SETUPS, describeSetup, fuzzSeed } from '../test/support/fuzz.js';
 import { cliArgs } from './cli-args.js';
 
 const { values } = parseArgs({
@@ -31,4 +31,4 @@ while (Date.now() < deadline) {
   runs++;
   seed++;
 }
-console.log(`fuzz: ${runs} sequences of ${values.length} operations passed under ${FUZZ_POLICIES.join(' and ')} (seeds ${values['first-seed']}..${seed - 1})`);
+console.log(`fuzz: ${runs} sequences of ${values.length} operations passed in each setup (${FUZZ_SETUPS.map(describeSetup).join('; ')}) (seeds ${values['first-seed']}..${seed - 1})`);

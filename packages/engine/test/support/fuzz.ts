@@ -3,8 +3,9 @@
  * size class, batches of sets and gets, gets, peeks, deletes, TTLs with a
  * moving clock, clears, byte pressure), a replayer that checks results against
  * a simple model and runs the invariant checker after every step, under either
- * eviction policy, and a shrinker that cuts a failing sequence down to a short
- * reproduction.
+ * eviction policy, on one instance or alternating between two instances of one
+ * shared cache (locked operations; with SIEVE, reads without the lock), and a
+ * shrinker that cuts a failing sequence down to a short reproduction.
  *
  * The model: a Map of what each key must hold if present. The cache may drop
  * entries (evictions), so the model only checks that a value read back is the
@@ -65,9 +66,26 @@ export interface FuzzFailure {
   readonly message: string;
 }
 
-/** Replays `ops` on a cache with `policy`; returns undefined if all is well, else the first failure. */
-export function replay(ops: readonly FuzzOp[], policy: PolicyName): FuzzFailure | undefined {
-  const cache = new SlabLruCache({ ...FUZZ_OPTIONS, policy });
+/** How a sequence is replayed: the policy, and whether the cache is shared (two instances, taking turns). */
+export interface FuzzSetup {
+  readonly policy: PolicyName;
+  readonly shared: boolean;
+}
+
+export const FUZZ_SETUPS: readonly FuzzSetup[] = [
+  { policy: 'lru', shared: false },
+  { policy: 'sieve', shared: false },
+  { policy: 'lru', shared: true },
+  { policy: 'sieve', shared: true },
+];
+
+export const describeSetup = ({ policy, shared }: FuzzSetup): string => `${policy}${shared ? ', shared' : ''}`;
+
+/** Replays `ops` as `setup` says; returns undefined if all is well, else the first failure. */
+export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | undefined {
+  const first = new SlabLruCache({ ...FUZZ_OPTIONS, policy: setup.policy });
+  // Attaching takes the first instance's handle, which switches it to shared operation too.
+  const instances = setup.shared ? [first, SlabLruCache.attach(first.handle)] : [first];
   const model = new Map<number, { value: string; expiresAt: number }>();
   let now = 0;
   const liveValue = (key: number): string | undefined => {
@@ -86,6 +104,7 @@ export function replay(ops: readonly FuzzOp[], policy: PolicyName): FuzzFailure 
   try {
     for (; step < ops.length; step++) {
       const o = ops[step]!;
+      const cache = instances[step % instances.length]!;
       const where = `step ${step} ${JSON.stringify(o)}`;
       const live = 'key' in o && liveValue(o.key) !== undefined;
       const key = 'key' in o ? `k${o.key}` : '';
@@ -157,14 +176,14 @@ export function replay(ops: readonly FuzzOp[], policy: PolicyName): FuzzFailure 
  * Delta-debugging: cuts a failing sequence after its failing step (nothing
  * later can matter), then removes ever smaller chunks while it still fails.
  */
-export function shrink(ops: readonly FuzzOp[], policy: PolicyName): FuzzOp[] {
-  const failure = replay(ops, policy);
+export function shrink(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzOp[] {
+  const failure = replay(ops, setup);
   if (failure === undefined) return [...ops];
   let current = ops.slice(0, failure.step + 1);
   for (let chunk = Math.floor(current.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
     for (let start = 0; start < current.length; ) {
       const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
-      const candidateFailure = replay(candidate, policy);
+      const candidateFailure = replay(candidate, setup);
       if (candidateFailure !== undefined) current = candidate.slice(0, candidateFailure.step + 1);
       else start += chunk;
     }
@@ -172,19 +191,17 @@ export function shrink(ops: readonly FuzzOp[], policy: PolicyName): FuzzOp[] {
   return current;
 }
 
-export const FUZZ_POLICIES: readonly PolicyName[] = ['lru', 'sieve'];
-
-/** Runs one seed under each policy; on failure throws with the seed, the policy, the failure and the shrunk reproduction. */
+/** Runs one seed in each setup; on failure throws with the seed, the setup, the failure and the shrunk reproduction. */
 export function fuzzSeed(seed: number, length: number): void {
   const ops = generate(seed, length);
-  for (const policy of FUZZ_POLICIES) {
-    const failure = replay(ops, policy);
+  for (const setup of FUZZ_SETUPS) {
+    const failure = replay(ops, setup);
     if (failure === undefined) continue;
-    const shortest = shrink(ops, policy);
+    const shortest = shrink(ops, setup);
     throw new Error(
-      `fuzz seed ${seed} (length ${length}, policy ${policy}) failed: ${failure.message}\n` +
+      `fuzz seed ${seed} (length ${length}, ${describeSetup(setup)}) failed: ${failure.message}\n` +
         `shortest reproduction (${shortest.length} ops): ${JSON.stringify(shortest)}\n` +
-        `replay failure: ${replay(shortest, policy)?.message}`,
+        `replay failure: ${replay(shortest, setup)?.message}`,
     );
   }
 }
