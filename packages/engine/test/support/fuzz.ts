@@ -1,11 +1,11 @@
 /**
  * Engine fuzzing: a seeded generator of operation sequences (sets across every
- * size class, batches of sets and gets, gets, peeks, deletes, TTLs with a
- * moving clock, clears, byte pressure), a replayer that checks results against
- * a simple model and runs the invariant checker after every step, under either
- * eviction policy, on one instance or alternating between two instances of one
- * shared cache (locked operations; with SIEVE, reads without the lock), and a
- * shrinker that cuts a failing sequence down to a short reproduction.
+ * size class, batches of sets and gets, gets, peeks, deletes, compare-and-set
+ * and -delete, TTLs with a moving clock, clears, byte pressure), a replayer
+ * that checks results against a simple model and runs the invariant checker
+ * after every step in each setup (FUZZ_SETUPS: policy, one instance or two
+ * sharing the cache, versions or not), and a shrinker that cuts a failing
+ * sequence down to a short reproduction.
  *
  * The model: a Map of what each key must hold if present. The cache may drop
  * entries (evictions), so the model only checks that a value read back is the
@@ -21,6 +21,9 @@ export type FuzzOp =
   | { op: 'setMany'; entries: SetArgs[] }
   | { op: 'get' | 'peek' | 'has' | 'delete'; key: number }
   | { op: 'getMany'; keys: number[] }
+  /** Compare-and-set with the entry's current version, or with a version it does not have (`stale`). */
+  | ({ op: 'setIf'; stale: boolean } & SetArgs)
+  | { op: 'deleteIf'; key: number; stale: boolean }
   | { op: 'tick'; ms: number }
   | { op: 'clear' };
 
@@ -46,6 +49,8 @@ export function generate(seed: number, length: number): FuzzOp[] {
     if (r < 0.42) ops.push({ op: 'set', ...setArgs(key) });
     else if (r < 0.45) ops.push({ op: 'setMany', entries: batch(() => setArgs(randInt(rng, keySpace))) });
     else if (r < 0.48) ops.push({ op: 'getMany', keys: batch(() => randInt(rng, keySpace)) });
+    else if (r < 0.5) ops.push({ op: 'setIf', stale: rng() < 0.3, ...setArgs(key) });
+    else if (r < 0.51) ops.push({ op: 'deleteIf', key, stale: rng() < 0.3 });
     else if (r < 0.7) ops.push({ op: 'get', key });
     else if (r < 0.78) ops.push({ op: 'peek', key });
     else if (r < 0.84) ops.push({ op: 'has', key });
@@ -66,28 +71,37 @@ export interface FuzzFailure {
   readonly message: string;
 }
 
-/** How a sequence is replayed: the policy, and whether the cache is shared (two instances, taking turns). */
+/**
+ * How a sequence is replayed: the policy, whether the cache is shared (two
+ * instances, taking turns), and whether entries carry versions (without, setIf
+ * and deleteIf must throw TypeError and change nothing).
+ */
 export interface FuzzSetup {
   readonly policy: PolicyName;
   readonly shared: boolean;
+  readonly versions: boolean;
 }
 
+/** Every pair of policy and sharing; each policy and each kind of sharing with and without versions. */
 export const FUZZ_SETUPS: readonly FuzzSetup[] = [
-  { policy: 'lru', shared: false },
-  { policy: 'sieve', shared: false },
-  { policy: 'lru', shared: true },
-  { policy: 'sieve', shared: true },
+  { policy: 'lru', shared: false, versions: false },
+  { policy: 'sieve', shared: false, versions: true },
+  { policy: 'lru', shared: true, versions: true },
+  { policy: 'sieve', shared: true, versions: false },
 ];
 
-export const describeSetup = ({ policy, shared }: FuzzSetup): string => `${policy}${shared ? ', shared' : ''}`;
+export const describeSetup = ({ policy, shared, versions }: FuzzSetup): string =>
+  `${policy}${shared ? ', shared' : ''}${versions ? ', versions' : ''}`;
 
 /** Replays `ops` as `setup` says; returns undefined if all is well, else the first failure. */
 export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | undefined {
-  const first = new SlabLruCache({ ...FUZZ_OPTIONS, policy: setup.policy });
+  const first = new SlabLruCache({ ...FUZZ_OPTIONS, policy: setup.policy, versions: setup.versions });
   // Attaching takes the first instance's handle, which switches it to shared operation too.
   const instances = setup.shared ? [first, SlabLruCache.attach(first.handle)] : [first];
   const model = new Map<number, { value: string; expiresAt: number }>();
   let now = 0;
+  /** The highest version a write has returned: every write's version must be above it. */
+  let lastVersion = 0;
   const liveValue = (key: number): string | undefined => {
     const expected = model.get(key);
     return expected !== undefined && (expected.expiresAt === 0 || expected.expiresAt > now) ? expected.value : undefined;
@@ -114,6 +128,11 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
           cache.set(key, value, { ttl: o.ttl });
           model.set(o.key, { value, expiresAt: o.ttl === 0 ? 0 : now + o.ttl });
           if (cache.peek(key) !== value) return { step, message: `${where}: value not readable right after set` };
+          if (setup.versions) {
+            const version = cache.getEntry(key, { peek: true })!.version;
+            if (version <= lastVersion) return { step, message: `${where}: new version ${version} not above ${lastVersion}` };
+            lastVersion = version;
+          }
           break;
         }
         case 'setMany': {
@@ -123,6 +142,37 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
           // Each entry may evict an earlier one of the batch, but the last one set stays.
           const last = o.entries.length - 1;
           if (cache.peek(`k${o.entries[last]!.key}`) !== values[last]) return { step, message: `${where}: the batch's last value not readable right after setMany` };
+          break;
+        }
+        case 'setIf':
+        case 'deleteIf': {
+          const before = cache.peek(key);
+          const current = setup.versions ? (cache.getEntry(key, { peek: true })?.version ?? 0) : 0;
+          const expectedVersion = o.stale ? current + 1 : current;
+          const value = o.op === 'setIf' ? valueFor(o.key, step, o.size) : '';
+          let result: number | boolean;
+          try {
+            result = o.op === 'setIf' ? cache.setIf(key, value, expectedVersion, { ttl: o.ttl }) : cache.deleteIf(key, expectedVersion);
+          } catch (error) {
+            if (setup.versions || !(error instanceof TypeError)) throw error;
+            if (cache.peek(key) !== before) return { step, message: `${where}: refused without versions, yet the entry changed` };
+            break;
+          }
+          if (!setup.versions) return { step, message: `${where}: ${o.op} did not throw without versions` };
+          // Compare-and-set: it succeeds exactly when the expected version is the entry's (for setIf, 0 = absent).
+          const shouldSucceed = !o.stale && (o.op === 'setIf' || current !== 0);
+          if (Boolean(result) !== shouldSucceed) return { step, message: `${where}: returned ${result}, current version ${current}` };
+          if (!shouldSucceed) {
+            if (cache.peek(key) !== before) return { step, message: `${where}: refused, yet the entry changed` };
+          } else if (o.op === 'deleteIf') {
+            model.delete(o.key);
+            if (cache.has(key)) return { step, message: `${where}: still present after deleteIf` };
+          } else {
+            if ((result as number) <= lastVersion) return { step, message: `${where}: new version ${result} not above ${lastVersion}` };
+            lastVersion = result as number;
+            model.set(o.key, { value, expiresAt: o.ttl === 0 ? 0 : now + o.ttl });
+            if (cache.peek(key) !== value) return { step, message: `${where}: value not readable right after setIf` };
+          }
           break;
         }
         case 'get':
