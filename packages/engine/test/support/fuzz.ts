@@ -100,8 +100,17 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
   const instances = setup.shared ? [first, SlabLruCache.attach(first.handle)] : [first];
   const model = new Map<number, { value: string; expiresAt: number }>();
   let now = 0;
+  const remember = (key: number, value: string, ttl: number): void => {
+    model.set(key, { value, expiresAt: ttl === 0 ? 0 : now + ttl });
+  };
   /** The highest version a write has returned: every write's version must be above it. */
   let lastVersion = 0;
+  /** Takes a write's version; says what is wrong if it is not above every earlier one. */
+  const versionGrew = (version: number): string | undefined => {
+    if (version <= lastVersion) return `new version ${version} not above ${lastVersion}`;
+    lastVersion = version;
+    return undefined;
+  };
   const liveValue = (key: number): string | undefined => {
     const expected = model.get(key);
     return expected !== undefined && (expected.expiresAt === 0 || expected.expiresAt > now) ? expected.value : undefined;
@@ -120,28 +129,26 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
       const o = ops[step]!;
       const cache = instances[step % instances.length]!;
       const where = `step ${step} ${JSON.stringify(o)}`;
+      const fail = (what: string): FuzzFailure => ({ step, message: `${where}: ${what}` });
       const live = 'key' in o && liveValue(o.key) !== undefined;
       const key = 'key' in o ? `k${o.key}` : '';
       switch (o.op) {
         case 'set': {
           const value = valueFor(o.key, step, o.size);
           cache.set(key, value, { ttl: o.ttl });
-          model.set(o.key, { value, expiresAt: o.ttl === 0 ? 0 : now + o.ttl });
-          if (cache.peek(key) !== value) return { step, message: `${where}: value not readable right after set` };
-          if (setup.versions) {
-            const version = cache.getEntry(key, { peek: true })!.version;
-            if (version <= lastVersion) return { step, message: `${where}: new version ${version} not above ${lastVersion}` };
-            lastVersion = version;
-          }
+          remember(o.key, value, o.ttl);
+          if (cache.peek(key) !== value) return fail('value not readable right after set');
+          const wrongVersion = setup.versions ? versionGrew(cache.getEntry(key, { peek: true })!.version) : undefined;
+          if (wrongVersion !== undefined) return fail(wrongVersion);
           break;
         }
         case 'setMany': {
           const values = o.entries.map((e, i) => valueFor(e.key, step, e.size, `${step}.${i}`));
           cache.setMany(o.entries.map((e, i) => [`k${e.key}`, values[i]!, { ttl: e.ttl }]));
-          o.entries.forEach((e, i) => model.set(e.key, { value: values[i]!, expiresAt: e.ttl === 0 ? 0 : now + e.ttl }));
+          o.entries.forEach((e, i) => remember(e.key, values[i]!, e.ttl));
           // Each entry may evict an earlier one of the batch, but the last one set stays.
           const last = o.entries.length - 1;
-          if (cache.peek(`k${o.entries[last]!.key}`) !== values[last]) return { step, message: `${where}: the batch's last value not readable right after setMany` };
+          if (cache.peek(`k${o.entries[last]!.key}`) !== values[last]) return fail("the batch's last value not readable right after setMany");
           break;
         }
         case 'setIf':
@@ -155,46 +162,46 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
             result = o.op === 'setIf' ? cache.setIf(key, value, expectedVersion, { ttl: o.ttl }) : cache.deleteIf(key, expectedVersion);
           } catch (error) {
             if (setup.versions || !(error instanceof TypeError)) throw error;
-            if (cache.peek(key) !== before) return { step, message: `${where}: refused without versions, yet the entry changed` };
+            if (cache.peek(key) !== before) return fail('refused without versions, yet the entry changed');
             break;
           }
-          if (!setup.versions) return { step, message: `${where}: ${o.op} did not throw without versions` };
+          if (!setup.versions) return fail(`${o.op} did not throw without versions`);
           // Compare-and-set: it succeeds exactly when the expected version is the entry's (for setIf, 0 = absent).
           const shouldSucceed = !o.stale && (o.op === 'setIf' || current !== 0);
-          if (Boolean(result) !== shouldSucceed) return { step, message: `${where}: returned ${result}, current version ${current}` };
+          if (Boolean(result) !== shouldSucceed) return fail(`returned ${result}, current version ${current}`);
           if (!shouldSucceed) {
-            if (cache.peek(key) !== before) return { step, message: `${where}: refused, yet the entry changed` };
+            if (cache.peek(key) !== before) return fail('refused, yet the entry changed');
           } else if (o.op === 'deleteIf') {
             model.delete(o.key);
-            if (cache.has(key)) return { step, message: `${where}: still present after deleteIf` };
+            if (cache.has(key)) return fail('still present after deleteIf');
           } else {
-            if ((result as number) <= lastVersion) return { step, message: `${where}: new version ${result} not above ${lastVersion}` };
-            lastVersion = result as number;
-            model.set(o.key, { value, expiresAt: o.ttl === 0 ? 0 : now + o.ttl });
-            if (cache.peek(key) !== value) return { step, message: `${where}: value not readable right after setIf` };
+            const wrongVersion = versionGrew(result as number);
+            if (wrongVersion !== undefined) return fail(wrongVersion);
+            remember(o.key, value, o.ttl);
+            if (cache.peek(key) !== value) return fail('value not readable right after setIf');
           }
           break;
         }
         case 'get':
         case 'peek': {
           const wrong = wrongRead(o.key, o.op === 'get' ? cache.get(key) : cache.peek(key));
-          if (wrong !== undefined) return { step, message: `${where}: ${wrong}` };
+          if (wrong !== undefined) return fail(wrong);
           break;
         }
         case 'getMany': {
           const got = cache.getMany(o.keys.map((k) => `k${k}`));
-          if (got.length !== o.keys.length) return { step, message: `${where}: ${got.length} results for ${o.keys.length} keys` };
+          if (got.length !== o.keys.length) return fail(`${got.length} results for ${o.keys.length} keys`);
           const wrong = o.keys.map((k, i) => wrongRead(k, got[i])).find((w) => w !== undefined);
-          if (wrong !== undefined) return { step, message: `${where}: ${wrong}` };
+          if (wrong !== undefined) return fail(wrong);
           break;
         }
         case 'has':
-          if (cache.has(key) && !live) return { step, message: `${where}: has() true for an absent or expired key` };
+          if (cache.has(key) && !live) return fail('has() true for an absent or expired key');
           break;
         case 'delete':
           cache.delete(key);
           model.delete(o.key);
-          if (cache.has(key)) return { step, message: `${where}: still present after delete` };
+          if (cache.has(key)) return fail('still present after delete');
           break;
         case 'tick':
           now += o.ms;
@@ -202,16 +209,16 @@ export function replay(ops: readonly FuzzOp[], setup: FuzzSetup): FuzzFailure | 
         case 'clear':
           cache.clear();
           model.clear();
-          if (cache.size !== 0) return { step, message: `${where}: size ${cache.size} after clear` };
+          if (cache.size !== 0) return fail(`size ${cache.size} after clear`);
           break;
       }
       const stats = cache.stats();
-      if (stats.slab_bytes > stats.limit_maxbytes) return { step, message: `${where}: slab memory ${stats.slab_bytes} over ${stats.limit_maxbytes}` };
-      if (cache.size > FUZZ_OPTIONS.maxKeys!) return { step, message: `${where}: ${cache.size} entries over maxKeys` };
+      if (stats.slab_bytes > stats.limit_maxbytes) return fail(`slab memory ${stats.slab_bytes} over ${stats.limit_maxbytes}`);
+      if (cache.size > FUZZ_OPTIONS.maxKeys!) return fail(`${cache.size} entries over maxKeys`);
       try {
         checkInvariants(cache);
       } catch (error) {
-        return { step, message: `${where}: ${(error as Error).message}` };
+        return fail((error as Error).message);
       }
     }
     return undefined;
