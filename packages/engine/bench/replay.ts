@@ -3,18 +3,23 @@
  * request is a lookup; a miss admits the object (demand fill), evicting as the
  * cache decides. The caches under comparison sit behind one small interface.
  *
- *   slab-lru, slab-sieve   this engine, bounded by entries (maxKeys) or by
+ *   slab-lru, slab-sieve   this engine, bounded by entries (maxKeys), by
  *                          slab bytes (maxBytes; each object stored as a
  *                          value of its size, so headers, keys and size-class
- *                          rounding count against the bound)
+ *                          rounding count against the bound), or by key +
+ *                          value bytes (maxSize, with slab room to spare)
  *   lru-cache              npm lru-cache 11 (max, or maxSize with each
- *                          object's size): LRU exactly as libCacheSim counts it
- *   sieve-model            the tiny reference model of SIEVE (test/support)
+ *                          object's size): LRU exactly as libCacheSim counts it;
+ *                          bounded by key + value bytes, each object's size
+ *                          plus its key's
+ *   sieve-model            the tiny reference model of SIEVE (test/support),
+ *                          bounded likewise
  */
 
 import { LRUCache } from 'lru-cache';
 
 import { SlabLruCache, type CacheOptions } from '../src/index.js';
+import { MAX_MAX_BYTES } from '../src/options.js';
 import { SieveModel } from '../test/support/sieveModel.js';
 
 export interface ReplayCache {
@@ -24,13 +29,22 @@ export interface ReplayCache {
   admit(key: string, size: number): void;
   /** This engine bounded by bytes only: where its memory is now. */
   occupancy?(): SlabOccupancy;
+  /** This engine bounded by key + value bytes only: the slab memory it took, and evictions for want of it. */
+  slabUse?(): { readonly slabBytes: number; readonly slabEvictions: number };
 }
 
 /**
- * A cache bounded by entry count, or by bytes. Ours may be given a slab page size other than the one its
- * limits give, and slab bytes other than `bytes` (to measure how much more room it needs).
+ * A cache bounded by entry count, by bytes, or by key + value bytes (`size`). Bounded by bytes, ours may be
+ * given a slab page size other than the one its limits give, and slab bytes other than `bytes` (to measure
+ * how much more room it needs).
  */
-export type Bound = { readonly entries: number } | { readonly bytes: number; readonly pageBytes?: number; readonly slabBytes?: number };
+export type Bound =
+  | { readonly entries: number }
+  | { readonly bytes: number; readonly pageBytes?: number; readonly slabBytes?: number }
+  | { readonly size: number };
+
+/** Bounded by key + value bytes, ours gets this many times as much slab memory: enough that maxSize alone binds. */
+export const SIZE_BOUND_SLAB_FACTOR = 2;
 
 /** Where a byte-bounded slab cache's memory is at the end of a replay (bytes). */
 export interface SlabOccupancy {
@@ -56,6 +70,10 @@ const MAX_OBJECT_BYTES = 1 << 17;
 const zeros = Buffer.alloc(MAX_OBJECT_BYTES);
 
 function slabOptions(policy: 'lru' | 'sieve', bound: Bound): CacheOptions {
+  if ('size' in bound) {
+    const maxBytes = Math.min(bound.size * SIZE_BOUND_SLAB_FACTOR, MAX_MAX_BYTES);
+    return { policy, maxKeys: 4_000_000, maxSize: bound.size, maxBytes, maxKeyBytes: 64, maxValueBytes: MAX_OBJECT_BYTES };
+  }
   const byBytes = 'bytes' in bound;
   return {
     policy,
@@ -77,6 +95,7 @@ export function replayChunkOf(key: string, size: number): { chunkBytes: number; 
 }
 
 export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
+  if ('size' in bound) return sizeBoundCache(impl, bound.size);
   const byBytes = 'bytes' in bound;
   if (impl === 'slab-lru' || impl === 'slab-sieve') {
     const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', bound));
@@ -100,6 +119,28 @@ export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
   }
   const model = byBytes ? new SieveModel(bound.bytes, 'bytes') : new SieveModel(bound.entries);
   return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) };
+}
+
+/** Each bounded by `maxSize` key + value bytes, every object counting its size plus its key's UTF-8 bytes. */
+function sizeBoundCache(impl: ReplayImpl, maxSize: number): ReplayCache {
+  const entryBytes = (key: string, size: number): number => Buffer.byteLength(key) + size;
+  if (impl === 'slab-lru' || impl === 'slab-sieve') {
+    const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', { size: maxSize }));
+    return {
+      lookup: (key) => cache.get(key) !== undefined,
+      admit: (key, size) => void cache.set(key, zeros.subarray(0, size)),
+      slabUse: () => {
+        const stats = cache.stats();
+        return { slabBytes: stats.slab_bytes, slabEvictions: stats.evictions_by_cause.bytes };
+      },
+    };
+  }
+  if (impl === 'lru-cache') {
+    const cache = new LRUCache<string, true>({ maxSize });
+    return { lookup: (key) => cache.get(key) !== undefined, admit: (key, size) => void cache.set(key, true, { size: entryBytes(key, size) }) };
+  }
+  const model = new SieveModel(maxSize, 'bytes');
+  return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, entryBytes(key, size)) };
 }
 
 function slabOccupancy(cache: SlabLruCache, sizes: ReadonlyMap<string, number>, maxBytes: number): SlabOccupancy {

@@ -48,6 +48,7 @@ import {
   claimStatRow,
   createViews,
   G_BYTES,
+  G_SIZE,
   G_VERSION,
   geometryOf,
   META_EXPIRING_ITEMS,
@@ -75,6 +76,7 @@ import {
   STAT_EVICTED_UNFETCHED,
   STAT_EVICTIONS_BYTES,
   STAT_EVICTIONS_KEYS,
+  STAT_EVICTIONS_SIZE,
   STAT_EXPIRED_UNFETCHED,
   STAT_GET_EXPIRED,
   STAT_GET_HITS,
@@ -151,7 +153,10 @@ const enum Removal {
 const enum EvictionCause {
   Keys = 0,
   Bytes = 1,
+  Size = 2,
 }
+/** A class id no chunk has: an eviction for maxSize keeps no chunk for reuse. */
+const NO_REUSE = -1;
 
 const allocUnsafe = Buffer.allocUnsafe;
 
@@ -214,6 +219,8 @@ export class SlabLruCache {
   readonly #classes: SizeClasses;
   readonly #seed: number;
   readonly #maxKeys: number;
+  /** The maxSize option: 0 = no bound on the entries' key + value bytes. */
+  readonly #maxSize: number;
   readonly #maxValueBytes: number;
   readonly #defaultTtl: number;
   /** 8 in a cache with `versions`, else 0. */
@@ -280,6 +287,7 @@ export class SlabLruCache {
     this.#classes = buildSizeClasses(o);
     this.#seed = this.#v.metaU32[META_HASH_SEED]!;
     this.#maxKeys = o.maxKeys;
+    this.#maxSize = o.maxSize;
     this.#maxValueBytes = o.maxValueBytes;
     this.#defaultTtl = o.ttl;
     this.#versionBytes = o.versions ? SIZEOF_VERSION : 0;
@@ -363,6 +371,16 @@ export class SlabLruCache {
   /** Same as options.maxKeys, in lru-cache's words. */
   get max(): number {
     return this.#options.maxKeys;
+  }
+
+  /** Same as options.maxSize, in lru-cache's words (0: no bound). */
+  get maxSize(): number {
+    return this.#options.maxSize;
+  }
+
+  /** Key + value bytes of the entries held now: what maxSize bounds (lru-cache's name). */
+  get calculatedSize(): number {
+    return this.#v.global[G_SIZE]!;
   }
 
   /**
@@ -473,14 +491,18 @@ export class SlabLruCache {
         // Same size class: rewrite the chunk in place; the policy keeps or bumps its place.
         const chunks = this.#chunks;
         const oldSize = chunks.entryBytes(ref);
+        const oldPayload = chunks.keyLen(ref) + chunks.valueLen(ref);
         const oldFlags = chunks.flags(ref);
         if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
         this.#index.touch(slot);
         this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
         if ((oldFlags & F_EXPIRES) !== (flags & F_EXPIRES)) v.metaU32[META_EXPIRING_ITEMS] += ttl !== 0 ? 1 : -1;
         v.global[G_BYTES] += size - oldSize;
+        v.global[G_SIZE] += keyLen + valueLen - oldPayload;
         v.classRequestedBytes[classId] += size - oldSize;
         this.#policy.onUpdate(ref);
+        // After onUpdate the entry is the last the policy would give up (LRU: the most recent; SIEVE: visited).
+        if (this.#maxSize !== 0) this.#evictForSize(0, NIL);
         // A policy that leaves the entry in place: a walk that already wrote it must hear of the new value.
         if (!this.#policy.reordersOnUse) this.#noteIfWalking(NOTE_TOUCHED, ref);
         counters[STAT_TOTAL_ITEMS]++;
@@ -491,6 +513,7 @@ export class SlabLruCache {
     }
 
     let ref = v.metaU32[META_ITEMS]! >= this.#maxKeys ? this.#evictOne(EvictionCause.Keys, classId) : NIL;
+    if (this.#maxSize !== 0) ref = this.#evictForSize(keyLen + valueLen, ref, classId);
     if (ref === NIL) ref = this.#allocOrEvict(classId);
     this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version, meta);
     this.#index.insert(keys.hash, ref);
@@ -498,6 +521,7 @@ export class SlabLruCache {
     v.metaU32[META_ITEMS]++;
     if (ttl !== 0) v.metaU32[META_EXPIRING_ITEMS]++;
     v.global[G_BYTES] += size;
+    v.global[G_SIZE] += keyLen + valueLen;
     v.classRequestedBytes[classId] += size;
     counters[STAT_TOTAL_ITEMS]++;
     return this;
@@ -1252,6 +1276,7 @@ export class SlabLruCache {
     v.metaU32[META_REMOVALS]++;
     this.#noteIfWalking(NOTE_TOMBSTONE, ref);
     const size = chunks.entryBytes(ref);
+    const payload = chunks.keyLen(ref) + chunks.valueLen(ref);
     const classId = this.#slabs.classOf(ref);
     if ((chunks.flags(ref) & F_EXPIRES) !== 0) v.metaU32[META_EXPIRING_ITEMS]--;
     this.#index.removeSlot(slot);
@@ -1260,6 +1285,7 @@ export class SlabLruCache {
     if (!keepChunk) this.#slabs.free(ref as ChunkRef);
     v.metaU32[META_ITEMS]--;
     v.global[G_BYTES] -= size;
+    v.global[G_SIZE] -= payload;
     v.classRequestedBytes[classId] -= size;
   }
 
@@ -1293,7 +1319,7 @@ export class SlabLruCache {
       counters[STAT_RECLAIMED]++;
       if (!fetched) counters[STAT_EXPIRED_UNFETCHED]++;
     } else {
-      counters[cause === EvictionCause.Keys ? STAT_EVICTIONS_KEYS : STAT_EVICTIONS_BYTES]++;
+      counters[cause === EvictionCause.Keys ? STAT_EVICTIONS_KEYS : cause === EvictionCause.Bytes ? STAT_EVICTIONS_BYTES : STAT_EVICTIONS_SIZE]++;
       this.#v.classEvictions[this.#slabs.classOf(ref)]++;
       if (!fetched) counters[STAT_EVICTED_UNFETCHED]++;
     }
@@ -1311,6 +1337,23 @@ export class SlabLruCache {
     const keep = this.#slabs.classOf(ref) === reuseClass;
     this.#remove(ref, this.#slotOfChunk(ref), this.#isExpired(ref) ? Removal.Expired : Removal.Evicted, cause, keep);
     return keep ? ref : NIL;
+  }
+
+  /**
+   * Evicts the policy's victims until `adding` more key + value bytes fit
+   * under maxSize. `kept` is a chunk an earlier eviction of this set kept for
+   * the new entry (or NIL); returns it, or the first chunk an eviction here
+   * keeps, for the caller to write into. Ends: maxSize holds the largest
+   * entry, so an empty cache has room.
+   */
+  #evictForSize(adding: number, kept: number, reuseClass: number = NO_REUSE): number {
+    const v = this.#v;
+    while (v.global[G_SIZE]! + adding > this.#maxSize) {
+      if (v.metaU32[META_ITEMS] === 0) throw new Error('internal error: over maxSize with no entry to evict');
+      const reused = this.#evictOne(EvictionCause.Size, kept === NIL ? reuseClass : NO_REUSE);
+      if (reused !== NIL) kept = reused;
+    }
+    return kept;
   }
 
   /**
@@ -1428,6 +1471,7 @@ export class SlabLruCache {
       if (this.#find() !== NOT_FOUND) return 'present';
       if (v.metaU32[META_ITEMS]! >= this.#maxKeys) return 'full';
       const valueLen = value.byteLength;
+      if (this.#maxSize !== 0 && v.global[G_SIZE]! + keyLen + valueLen > this.#maxSize) return 'full';
       const flags =
         F_LIVE |
         (text ? F_TEXT : 0) |
@@ -1450,6 +1494,7 @@ export class SlabLruCache {
       v.metaU32[META_ITEMS]++;
       if (expiresAt !== 0) v.metaU32[META_EXPIRING_ITEMS]++;
       v.global[G_BYTES] += size;
+      v.global[G_SIZE] += keyLen + valueLen;
       v.classRequestedBytes[classId] += size;
       if (version > v.global[G_VERSION]!) v.global[G_VERSION] = version;
       return 'stored';

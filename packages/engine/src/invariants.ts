@@ -26,6 +26,7 @@ import { hashBytes } from './hash.js';
 import type { HashIndex } from './hashIndex.js';
 import {
   G_BYTES,
+  G_SIZE,
   META_EXPIRING_ITEMS,
   META_HAND,
   META_ITEMS,
@@ -54,6 +55,7 @@ export function checkInvariants(cache: SlabLruCache): void {
   const liveByClass = new Float64Array(classes.count);
   const requestedByClass = new Float64Array(classes.count);
   let bytes = 0;
+  let payload = 0;
   let expiring = 0;
   let prev = NIL;
   let sentinelSeen = false;
@@ -85,10 +87,13 @@ export function checkInvariants(cache: SlabLruCache): void {
     liveByClass[c]++;
     requestedByClass[c] += size;
     bytes += size;
+    payload += chunks.keyLen(ref) + chunks.valueLen(ref);
   }
   if (v.metaU32[META_LIST_TAIL] !== prev) fail(`tail is ${v.metaU32[META_LIST_TAIL]}, list ends at ${prev}`);
   if (listed.size !== items) fail(`the list holds ${listed.size} entries, item count is ${items}`);
   if (v.global[G_BYTES] !== bytes) fail(`bytes counter ${v.global[G_BYTES]}, entries add up to ${bytes}`);
+  if (v.global[G_SIZE] !== payload) fail(`key + value bytes counter ${v.global[G_SIZE]}, entries add up to ${payload}`);
+  if (g.maxSize !== 0 && payload > g.maxSize) fail(`entries hold ${payload} key + value bytes, over maxSize ${g.maxSize}`);
   if (v.metaU32[META_EXPIRING_ITEMS] !== expiring) fail(`${expiring} entries expire, counter says ${v.metaU32[META_EXPIRING_ITEMS]}`);
   const hand = v.metaU32[META_HAND]!;
   if (hand !== NIL && !listed.has(hand)) fail(`the SIEVE hand points at ${hand}, not a listed entry`);

@@ -37,7 +37,7 @@ import { WALK_LOG_BYTES } from './walkLog.js';
 
 export const NIL = 0xffffffff;
 export const NO_CLASS = 0xff;
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 const MAGIC = 0x534c4142; // "SLAB"
 
 /**
@@ -91,6 +91,8 @@ export const META_WORDS = 32;
 export const G_BYTES = 0;
 /** The last version handed out (caches created with `versions`). */
 export const G_VERSION = 1;
+/** Key + value bytes of live entries: what the maxSize option bounds. */
+export const G_SIZE = 2;
 export const GLOBAL_F64 = 4;
 
 /* ---- meta: event counters, one row per cache instance, summed by stats.ts ---- */
@@ -124,6 +126,8 @@ export const STAT_CAS_MISSES = 21;
 export const STAT_LOCK_FREE_READS = 22;
 export const STAT_LOCK_FREE_RETRIES = 23;
 export const STAT_LOCK_FREE_FALLBACKS = 24;
+/** Evictions because a set would have taken the entries' key + value bytes past maxSize. */
+export const STAT_EVICTIONS_SIZE = 25;
 /** f64 counters per row, a whole number of 64-byte cache lines. */
 export const STAT_COUNT = 32;
 /**
@@ -162,6 +166,8 @@ export interface CacheHandle {
 /** Sizes derived from the options. */
 export interface Geometry {
   readonly maxKeys: number;
+  /** Most key + value bytes (0 = no bound). */
+  readonly maxSize: number;
   readonly maxPages: number;
   readonly pageBytes: number;
   /** Index slots: at least maxKeys / INDEX_MAX_LOAD (not a power of two: see hashIndex.ts). */
@@ -182,6 +188,7 @@ const MIN_INDEX_SLOTS = 256;
 export function geometryOf(options: ResolvedOptions): Geometry {
   return {
     maxKeys: options.maxKeys,
+    maxSize: options.maxSize,
     maxPages: Math.floor(options.maxBytes / options.pageBytes),
     pageBytes: options.pageBytes,
     indexSlots: Math.max(MIN_INDEX_SLOTS, Math.ceil(options.maxKeys / INDEX_MAX_LOAD) + 1),
@@ -258,6 +265,7 @@ export function resetState(v: Views, g: Geometry): void {
   v.metaU32[META_WALK_ACTIVE] = 0;
   v.metaU32[META_HAND] = NIL;
   v.global[G_BYTES] = 0;
+  v.global[G_SIZE] = 0;
   v.pageClass.fill(NO_CLASS, 0, g.maxPages);
   v.classPartialHead.fill(NIL);
   v.classPages.fill(0);

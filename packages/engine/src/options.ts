@@ -32,6 +32,17 @@ export interface CacheOptions {
    * so resident) only as pages are used. Default 1.5 GiB (1,610,612,736).
    */
   maxBytes?: number;
+  /**
+   * Most key + value bytes the entries may hold together (UTF-8 for strings),
+   * as lru-cache's `maxSize` with a `sizeCalculation` of key plus value bytes;
+   * a set that would pass it first evicts the policy's victims. 0 (the
+   * default) means no such bound. Slab memory (`maxBytes`) still binds as
+   * well: entries take more of it than their key and value bytes (a header,
+   * and rounding up to a size class), so give `maxBytes` room above
+   * `maxSize` (BENCHMARKS.md measures how much). At least maxKeyBytes +
+   * maxValueBytes, so that any entry the limits allow fits; at most maxBytes.
+   */
+  maxSize?: number;
   /** Longest key, in UTF-8 bytes. Default 1 KiB (1,024). At most 65,535. */
   maxKeyBytes?: number;
   /** Longest value, in bytes (UTF-8 for strings). Default 1 MiB (1,048,576). */
@@ -105,6 +116,7 @@ export interface CacheCallbacks {
 export interface ResolvedOptions {
   readonly maxKeys: number;
   readonly maxBytes: number;
+  readonly maxSize: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly ttl: number;
@@ -118,6 +130,7 @@ export interface ResolvedOptions {
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   maxKeys: 5_000_000,
   maxBytes: 1.5 * GIB,
+  maxSize: 0,
   maxKeyBytes: KIB,
   maxValueBytes: MIB,
   ttl: 0,
@@ -206,6 +219,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
         `raise maxBytes or lower maxValueBytes/maxKeyBytes/pageBytes`,
     );
   }
+  const maxSize = checkMaxSize(pick('maxSize'), maxKeyBytes + maxValueBytes, maxBytes);
   const lockTimeoutMs = checkInteger('lockTimeoutMs', pick('lockTimeoutMs'), 1, 2 ** 31 - 1);
   const policy = pick('policy');
   if (!POLICIES.includes(policy)) {
@@ -213,7 +227,26 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   }
   const versions = pick('versions');
   if (typeof versions !== 'boolean') throw new TypeError(`versions option must be a boolean, got ${describe(versions)}`);
-  return Object.freeze({ maxKeys, maxBytes, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes, lockTimeoutMs, policy, versions });
+  return Object.freeze({ maxKeys, maxBytes, maxSize, maxKeyBytes, maxValueBytes, ttl, growthFactor, pageBytes, lockTimeoutMs, policy, versions });
+}
+
+/** 0, or a bound that the largest entry fits under and that can bind before slab memory runs out. */
+function checkMaxSize(value: unknown, largestEntry: number, maxBytes: number): number {
+  const maxSize = checkInteger('maxSize', value, 0, Number.MAX_SAFE_INTEGER);
+  if (maxSize === 0) return 0;
+  if (maxSize < largestEntry) {
+    throw new TypeError(
+      `maxSize option (${maxSize}) must be at least maxKeyBytes + maxValueBytes (${largestEntry}), ` +
+        `so that every entry the limits allow fits; raise maxSize or lower the limits`,
+    );
+  }
+  if (maxSize > maxBytes) {
+    throw new TypeError(
+      `maxSize option (${maxSize}) is above maxBytes (${maxBytes}) and could never bind: an entry takes ` +
+        `more slab memory than its key and value bytes; raise maxBytes or lower maxSize`,
+    );
+  }
+  return maxSize;
 }
 
 function roundUp(n: number, multiple: number): number {

@@ -8,6 +8,7 @@
 
 import {
   G_BYTES,
+  G_SIZE,
   MAX_STAT_ROWS,
   META_ITEMS,
   STAT_COUNT,
@@ -26,6 +27,7 @@ import {
   STAT_DELETE_MISSES,
   STAT_EVICTED_UNFETCHED,
   STAT_EVICTIONS_BYTES,
+  STAT_EVICTIONS_SIZE,
   STAT_EVICTIONS_KEYS,
   STAT_EXPIRED_UNFETCHED,
   STAT_GET_EXPIRED,
@@ -81,14 +83,21 @@ export interface CacheStats {
   readonly total_items: number;
   /** Header + key + value bytes of the entries in the cache now. */
   readonly bytes: number;
+  /** Key + value bytes of the entries in the cache now: what maxSize bounds (lru-cache's calculatedSize). */
+  readonly payload_bytes: number;
   /** Slab memory the cache may use: whole pages within maxBytes. */
   readonly limit_maxbytes: number;
+  /** maxSize; 0 = no bound on the key + value bytes. */
+  readonly limit_maxsize: number;
   /** maxKeys. */
   readonly limit_maxkeys: number;
   /** Live entries removed to make room, all causes. */
   readonly evictions: number;
-  /** Evictions by cause: `keys` when maxKeys was reached, `bytes` when slab memory ran out. */
-  readonly evictions_by_cause: { readonly keys: number; readonly bytes: number };
+  /**
+   * Evictions by cause: `keys` when maxKeys was reached, `bytes` when slab
+   * memory ran out, `size` when the key + value bytes would have passed maxSize.
+   */
+  readonly evictions_by_cause: { readonly keys: number; readonly bytes: number; readonly size: number };
   /** Evicted entries that were never read. */
   readonly evicted_unfetched: number;
   /** Entries that expired without ever being read. */
@@ -167,6 +176,7 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
   const misses = s[STAT_GET_MISSES];
   const byKeys = s[STAT_EVICTIONS_KEYS];
   const byBytes = s[STAT_EVICTIONS_BYTES];
+  const bySize = s[STAT_EVICTIONS_SIZE];
   return {
     get_hits: hits,
     get_misses: misses,
@@ -181,10 +191,12 @@ export function collectStats(v: Views, classes: SizeClasses, g: Geometry, touche
     curr_items: v.metaU32[META_ITEMS],
     total_items: s[STAT_TOTAL_ITEMS],
     bytes: v.global[G_BYTES]!,
+    payload_bytes: v.global[G_SIZE]!,
     limit_maxbytes: g.maxPages * g.pageBytes,
+    limit_maxsize: g.maxSize,
     limit_maxkeys: g.maxKeys,
-    evictions: byKeys + byBytes,
-    evictions_by_cause: { keys: byKeys, bytes: byBytes },
+    evictions: byKeys + byBytes + bySize,
+    evictions_by_cause: { keys: byKeys, bytes: byBytes, size: bySize },
     evicted_unfetched: s[STAT_EVICTED_UNFETCHED],
     expired_unfetched: s[STAT_EXPIRED_UNFETCHED],
     reclaimed: s[STAT_RECLAIMED],

@@ -46,14 +46,22 @@ export class SieveModel {
     return true;
   }
 
-  /** Inserts a new key (evicting as needed), or, for a cached key, counts as a hit. */
+  /**
+   * Inserts a new key (evicting as needed), or, for a cached key, counts as a
+   * hit; bounded by bytes, a cached key takes its new size, and if the cache
+   * is then over capacity the hand evicts until it is not (the key itself,
+   * just visited, only goes once everything else has).
+   */
   set(key: string, size = 1): void {
+    const cost = this.bounded === 'entries' ? 1 : size;
     const node = this.#nodes.get(key);
     if (node !== undefined) {
       node.visited = true;
+      this.#used += cost - node.size;
+      node.size = cost;
+      while (this.#used > this.capacity) this.#evict();
       return;
     }
-    const cost = this.bounded === 'entries' ? 1 : size;
     if (cost > this.capacity) return; // can never fit (libCacheSim does not insert it)
     while (this.#used + cost > this.capacity) this.#evict();
     const added: Node = { key, size: cost, visited: false, prev: undefined, next: this.#head };
