@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import { SlabLruCache, checkInvariants, loadSnapshot, saveSnapshot } from '@slabcache/engine';
 
 import { makeRng, randInt } from './support/rng';
+import { runSieveDifferential } from './support/sieveDifferential';
 import { SieveModel } from './support/sieveModel';
 
 const LIMITS = { maxKeyBytes: 64, maxValueBytes: 6000, maxBytes: 4 << 20, pageBytes: 65536 };
@@ -90,36 +91,20 @@ describe('maxSize', () => {
       dispose: (_value, key, reason) => reason === 'evict' && evicted.push(String(key)),
     });
     const model = new SieveModel(MAX_SIZE, 'bytes');
-    let hits = 0;
-    for (let step = 0; step < 20_000; step++) {
-      const k = Math.floor(300 * rng() ** 2);
-      const key = `k${k}`;
-      const r = rng();
-      const value = 'x'.repeat(lengths[k]!);
-      if (r < 0.75) {
-        const hit = cache.get(key) !== undefined;
-        // A plain check per step (expect is slow in a loop this long); expect() on a mismatch.
-        if (hit !== model.get(key)) expect([seed, step, key, hit]).toEqual([seed, step, key, !hit]);
-        if (hit) hits++;
-        else {
-          cache.set(key, value);
-          model.set(key, payload(key, value));
-        }
-      } else if (r < 0.9) {
-        cache.set(key, value);
-        model.set(key, payload(key, value));
-      } else if (cache.delete(key) !== model.delete(key)) {
-        throw new Error(`seed ${seed}, step ${step}: delete(${key}) differs from the model`);
-      }
-      if (step % 997 === 0) {
-        expect(evicted).toEqual(model.evicted);
-        expect([...cache.keys()]).toEqual(model.keys());
-        checkInvariants(cache);
-      }
-    }
-    expect(evicted).toEqual(model.evicted);
+    const hits = runSieveDifferential({
+      seed,
+      rng,
+      steps: 20_000,
+      keySpace: 300,
+      cache,
+      evicted,
+      model,
+      valueOf: (k) => 'x'.repeat(lengths[k]!),
+      costOf: payload,
+    });
     expect(evicted.length).toBeGreaterThan(1000);
     expect(hits).toBeGreaterThan(1000);
+    expect(cache.stats().evictions_by_cause).toMatchObject({ bytes: 0, keys: 0 });
   });
 
   it.each(['lru', 'sieve'] as const)('%s: an update that grows an entry evicts other entries, never the one being set', (policy) => {

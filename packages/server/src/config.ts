@@ -27,6 +27,8 @@ export interface ServerConfig {
   readonly maxKeys: number;
   /** Engine: slab memory for keys, values and headers (maxBytes). */
   readonly maxBytes: number;
+  /** Engine: most key + value bytes the entries hold together (maxSize); 0 = no such bound. */
+  readonly maxSize: number;
   /** Longest key in UTF-8 bytes. */
   readonly maxKeyBytes: number;
   /** Longest value in bytes (UTF-8 for JSON string values, raw for /kv bodies). */
@@ -169,6 +171,7 @@ export const SETTINGS: readonly AnySetting[] = [
   { key: 'host', env: 'HOST', flag: '--host', defaultValue: '0.0.0.0', parse: host, help: 'address to bind' },
   { key: 'maxKeys', env: 'MAX_KEYS', flag: '--max-keys', defaultValue: 5_000_000, parse: integer(1, 2 ** 28 - 1), help: 'most entries the cache holds; the least recently used is evicted past it' },
   { key: 'maxBytes', env: 'MAX_BYTES', flag: '--max-bytes', defaultValue: 1_610_612_736, parse: integer(1, MAX_SLAB_BYTES), help: 'slab memory for keys, values and entry headers, reserved at startup (1.5 GiB)' },
+  { key: 'maxSize', env: 'MAX_SIZE', flag: '--max-size', defaultValue: 0, parse: integer(0, MAX_SLAB_BYTES), help: 'most key + value bytes the entries hold together, as lru-cache\'s maxSize (0 = no bound; at most MAX_BYTES)' },
   { key: 'maxKeyBytes', env: 'MAX_KEY_BYTES', flag: '--max-key-bytes', defaultValue: 1024, parse: integer(1, 65_000), help: 'longest key, in UTF-8 bytes' },
   { key: 'maxValueBytes', env: 'MAX_VALUE_BYTES', flag: '--max-value-bytes', defaultValue: 1_048_576, parse: integer(0, 512 * 1024 ** 2), help: 'longest value, in bytes (1 MiB)' },
   { key: 'policy', env: 'POLICY', flag: '--policy', defaultValue: 'sieve', parse: policy, help: 'eviction policy: sieve (a hit sets a bit; reads run in parallel across THREADS) or lru (exact LRU, every operation under one lock)' },

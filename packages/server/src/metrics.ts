@@ -175,19 +175,23 @@ export class ServerMetrics {
     this.#engineCounter('slabcache_reclaimed_total', 'Expired entries removed', stat((s) => s.reclaimed));
     const evictions = stat((s) => s.evictions_by_cause.keys);
     const evictionsBytes = stat((s) => s.evictions_by_cause.bytes);
+    const evictionsSize = stat((s) => s.evictions_by_cause.size);
     new Counter({
       name: 'slabcache_evictions_total',
-      help: 'Live entries evicted to make room, by cause (keys: MAX_KEYS reached; bytes: slab memory full)',
+      help: 'Live entries evicted to make room, by cause (keys: MAX_KEYS reached; bytes: slab memory full; size: MAX_SIZE reached)',
       labelNames: ['cause'] as const,
       registers,
       collect() {
         this.reset();
         this.inc({ cause: 'keys' }, evictions());
         this.inc({ cause: 'bytes' }, evictionsBytes());
+        this.inc({ cause: 'size' }, evictionsSize());
       },
     });
     this.#engineGauge('slabcache_items', 'Entries in the cache', stat((s) => s.curr_items));
     this.#engineGauge('slabcache_bytes', 'Header, key and value bytes of the entries in the cache', stat((s) => s.bytes));
+    this.#engineGauge('slabcache_payload_bytes', 'Key and value bytes of the entries in the cache (what MAX_SIZE bounds)', stat((s) => s.payload_bytes));
+    this.#engineGauge('slabcache_limit_size', 'Most key and value bytes the entries may hold (MAX_SIZE; 0 = no bound)', stat((s) => s.limit_maxsize));
     this.#engineGauge('slabcache_limit_items', 'Most entries the cache holds (MAX_KEYS)', stat((s) => s.limit_maxkeys));
     this.#engineGauge('slabcache_limit_bytes', 'Slab memory the cache may use (MAX_BYTES in whole pages)', stat((s) => s.limit_maxbytes));
     this.#engineGauge('slabcache_slab_bytes', 'Slab memory assigned to size classes now', stat((s) => s.slab_bytes));

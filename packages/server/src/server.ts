@@ -285,6 +285,7 @@ function listeningFields(config: ServerConfig, port: number, uws: UwsBuild, acce
     threads: config.threads,
     maxKeys: config.maxKeys,
     maxBytes: config.maxBytes,
+    maxSize: config.maxSize,
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
     maxPutBodyBytes: putBodyLimit(config),
@@ -305,6 +306,7 @@ export function createCache(config: ServerConfig): SlabLruCache {
     return new SlabLruCache({
       maxKeys: config.maxKeys,
       maxBytes: config.maxBytes,
+      maxSize: config.maxSize,
       maxKeyBytes: config.maxKeyBytes,
       policy: config.policy,
       // HTTP enforces MAX_VALUE_BYTES itself. The engine keeps room for the content-type
@@ -317,7 +319,7 @@ export function createCache(config: ServerConfig): SlabLruCache {
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_KEY_BYTES/MAX_VALUE_BYTES/POLICY: ${why}`);
+    throw new ConfigError(`the cache cannot be built from MAX_KEYS/MAX_BYTES/MAX_SIZE/MAX_KEY_BYTES/MAX_VALUE_BYTES/POLICY: ${why}`);
   }
 }
 

@@ -35,6 +35,8 @@ it.each([
   [['--max-value-bytes=-1'], {}, /invalid --max-value-bytes="-1"/],
   [['--bogus'], {}, /unknown argument "--bogus"/],
   [[], { MAX_BYTES: '4096' }, /cache cannot be built .*maxBytes/],
+  [[], { MAX_SIZE: '1000' }, /cache cannot be built .*maxSize option \(1000\) must be at least maxKeyBytes \+ maxValueBytes/],
+  [[], { MAX_SIZE: '2000000000' }, /cache cannot be built .*maxSize option \(2000000000\) is above maxBytes/],
 ])('refuses bad settings %j %j with a message and exit status 2', async (args, env, message) => {
   const cli = spawnCli(args, env);
   expect(await cli.exited()).toBe(2);

@@ -76,3 +76,25 @@ it('counts evictions when the cache is over MAX_KEYS', async () => {
     await small.stop();
   }
 });
+
+it('counts evictions when the entries would pass MAX_SIZE, and reports the bytes it bounds', async () => {
+  // Each entry: a 2-byte key and a 1,000-byte value. MAX_SIZE is the least the limits allow
+  // (16 + 4,000 + 128) plus 4,008: 8,152 bytes, room for 8 such entries.
+  const limits = { maxKeyBytes: 16, maxValueBytes: 4000 };
+  const maxSize = 16 + 4000 + 128 + 4 * 1002;
+  const small = await (await import('./support/server')).startTestServer({ ...limits, maxSize });
+  try {
+    for (let i = 0; i < 9; i++) expect((await small.call('PUT', `/kv/s${i}`, { body: 'x'.repeat(1000) })).status).toBe(200);
+    // 9,018 bytes offered, 8,152 allowed: the first is evicted.
+    const text = (await small.call('GET', '/metrics')).text;
+    expect(sample(text, 'slabcache_evictions_total{cause="size"}')).toBe(1);
+    expect(sample(text, 'slabcache_payload_bytes')).toBe(8 * 1002);
+    expect(sample(text, 'slabcache_limit_size')).toBe(maxSize);
+    expect((await small.call('GET', '/kv/s0')).status).toBe(404);
+    expect((await small.call('GET', '/kv/s8')).status).toBe(200);
+    const stats = (await small.call('GET', '/stats')).json as { engine: { payload_bytes: number; evictions_by_cause: { size: number } } };
+    expect(stats.engine).toMatchObject({ payload_bytes: 8 * 1002, evictions_by_cause: { size: 1 } });
+  } finally {
+    await small.stop();
+  }
+});
