@@ -250,6 +250,22 @@ lines.push(
 interface SizeBoundRow extends Record<ReplayImpl, number> {
   /** Slab memory ours (LRU) had taken by the end, as a share of the budget. */
   slabShare: number;
+  /** The least slab memory, as a multiple of the budget (of ROOM_FACTORS), with which ours never evicted for slab memory. */
+  roomLru: number | undefined;
+  roomSieve: number | undefined;
+}
+/** Slab memory tried, as multiples of the budget, for the least with which maxSize alone evicts. */
+const ROOM_FACTORS = [1.1, 1.2, 1.3, 1.4, 1.5, 1.75];
+/** The first of ROOM_FACTORS with which our `impl` evicts nothing for slab memory, replaying with maxSize = `budget`. */
+function leastRoom(impl: 'slab-lru' | 'slab-sieve', budget: number): number | undefined {
+  for (const factor of ROOM_FACTORS) {
+    const cache = makeReplayCache(impl, { size: budget, slabBytes: Math.round(budget * factor) });
+    replay(cloud.keys, cloud.sizes, cache);
+    const slabEvictions = cache.slabUse!().slabEvictions;
+    gc();
+    if (slabEvictions === 0) return factor;
+  }
+  return undefined;
 }
 const sizeBoundRows: SizeBoundRow[] = a.sizesMiB.map((size) => {
   process.stderr.write(`cloudphysics: ${size} MiB, maxSize\n`);
@@ -263,6 +279,8 @@ const sizeBoundRows: SizeBoundRow[] = a.sizesMiB.map((size) => {
     if (use !== undefined && impl === 'slab-lru') row.slabShare = use.slabBytes / budget;
     gc();
   }
+  row.roomLru = leastRoom('slab-lru', budget);
+  row.roomSieve = leastRoom('slab-sieve', budget);
   check(row['slab-lru'] === row['lru-cache'], `cloudphysics ${size} MiB by maxSize: ours LRU ${row['slab-lru']} misses, lru-cache ${row['lru-cache']}`);
   check(row['slab-sieve'] === row['sieve-model'], `cloudphysics ${size} MiB by maxSize: ours SIEVE ${row['slab-sieve']} misses, model ${row['sieve-model']}`);
   return row;
@@ -281,20 +299,29 @@ lines.push(
   '',
   `The same sizes as \`maxSize\`, the bound lru-cache's \`maxSize\` is: ours with \`maxSize\` = libCacheSim's budget and ${SIZE_BOUND_SLAB_FACTOR}× as much`,
   'slab memory (`maxBytes`), so that only `maxSize` binds; lru-cache and the model count the same bytes (each object\'s size plus its',
-  'key\'s). libCacheSim counts object bytes without the key. The last column is the slab memory ours took, as a share of the budget:',
-  'what a cache bounded this way costs beyond its key + value bytes.',
+  'key\'s). libCacheSim counts object bytes without the key. The last two columns are the slab memory ours (LRU) took by the end',
+  `of the replay, given ${SIZE_BOUND_SLAB_FACTOR}× the budget, and the least slab memory of ${ROOM_FACTORS.map((f) => `${f}×`).join(', ')} the budget with which`,
+  'slab memory never ran out (so that `maxSize` alone evicted), LRU / SIEVE: what a cache bounded this way needs beyond its',
+  'key + value bytes.',
   '',
-  '| cache size | ours LRU | lru-cache | libCacheSim LRU | ours SIEVE | SIEVE model | libCacheSim SIEVE | ours − libCacheSim (LRU / SIEVE) | slab memory, ours LRU |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| cache size | ours LRU | lru-cache | libCacheSim LRU | ours SIEVE | SIEVE model | libCacheSim SIEVE | ours − libCacheSim (LRU / SIEVE) | slab memory taken | slab memory needed (LRU / SIEVE) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...sizeBoundRows.map((row, i) => {
     const d = sizeBoundDiffs[i]!;
     return (
       `| ${a.sizesMiB[i]} MiB | ${pct(row['slab-lru'] / requests)} | ${pct(row['lru-cache'] / requests)} | ${pct(a.lru[i]! / requests)} | ${pct(row['slab-sieve'] / requests)} | ` +
-      `${pct(row['sieve-model'] / requests)} | ${pct(a.sieve[i]! / requests)} | ${signed(d.dLru)} / ${signed(d.dSieve)} | ${(100 * row.slabShare).toFixed(1)} % |`
+      `${pct(row['sieve-model'] / requests)} | ${pct(a.sieve[i]! / requests)} | ${signed(d.dLru)} / ${signed(d.dSieve)} | ${(100 * row.slabShare).toFixed(1)} % | ${room(row.roomLru)} / ${room(row.roomSieve)} |`
     );
   }),
 );
 const sizeBoundWithin = sizeBoundDiffs.filter(within).length;
+function room(factor: number | undefined): string {
+  return factor === undefined ? `> ${ROOM_FACTORS[ROOM_FACTORS.length - 1]}×` : `${factor}×`;
+}
+const rooms = sizeBoundRows.flatMap((r) => [r.roomLru, r.roomSieve]);
+const roomRange = rooms.includes(undefined)
+  ? `up to more than ${ROOM_FACTORS[ROOM_FACTORS.length - 1]}×`
+  : `${Math.min(...(rooms as number[]))}× to ${Math.max(...(rooms as number[]))}×`;
 
 /** The trace's commonest object size (over its unique keys), a key of that size, and the chunk such an object takes. */
 const objectSizes = new Map<string, number>();
@@ -314,8 +341,11 @@ const freeChunks = a.sizesMiB.map((size) => lruOccupancy.get(size)!.freeChunks /
 lines.push(
   '',
   `Bounded by key + value bytes (\`maxSize\`), ours are within 0.01 of libCacheSim at ${sizeBoundWithin} of ${a.sizesMiB.length} sizes ` +
-    `(largest difference ${worst(sizeBoundDiffs, 'dLru')} / ${worst(sizeBoundDiffs, 'dSieve')}), taking ` +
-    `${(100 * Math.min(...slabShares)).toFixed(0)}–${(100 * Math.max(...slabShares)).toFixed(0)} % of the budget in slab memory.`,
+    `(largest difference ${worst(sizeBoundDiffs, 'dLru')} / ${worst(sizeBoundDiffs, 'dSieve')}), and equal to lru-cache and the model counting the same bytes. ` +
+    `The price is slab memory: for \`maxSize\` alone to bind, \`maxBytes\` had to be ${roomRange} \`maxSize\`. ` +
+    `Given ${SIZE_BOUND_SLAB_FACTOR}×, ours took ${(100 * Math.min(...slabShares)).toFixed(0)}–${(100 * Math.max(...slabShares)).toFixed(0)} % of the budget: ` +
+    'while pages are free, a size class that needs a chunk takes a new page rather than wait for another class to free a whole one, ' +
+    'so a cache bounded by `maxSize` grows toward `maxBytes`.',
   '',
   missedTargets.length === 0
     ? 'Bounded by slab memory, ours are within 0.01 of libCacheSim at every size.'

@@ -36,14 +36,14 @@ export interface ReplayCache {
 /**
  * A cache bounded by entry count, by bytes, or by key + value bytes (`size`). Bounded by bytes, ours may be
  * given a slab page size other than the one its limits give, and slab bytes other than `bytes` (to measure
- * how much more room it needs).
+ * how much more room it needs); bounded by key + value bytes, slab bytes other than the default.
  */
 export type Bound =
   | { readonly entries: number }
   | { readonly bytes: number; readonly pageBytes?: number; readonly slabBytes?: number }
-  | { readonly size: number };
+  | { readonly size: number; readonly slabBytes?: number };
 
-/** Bounded by key + value bytes, ours gets this many times as much slab memory: enough that maxSize alone binds. */
+/** Bounded by key + value bytes, ours gets this many times as much slab memory by default: enough that maxSize alone binds. */
 export const SIZE_BOUND_SLAB_FACTOR = 2;
 
 /** Where a byte-bounded slab cache's memory is at the end of a replay (bytes). */
@@ -71,7 +71,7 @@ const zeros = Buffer.alloc(MAX_OBJECT_BYTES);
 
 function slabOptions(policy: 'lru' | 'sieve', bound: Bound): CacheOptions {
   if ('size' in bound) {
-    const maxBytes = Math.min(bound.size * SIZE_BOUND_SLAB_FACTOR, MAX_MAX_BYTES);
+    const maxBytes = bound.slabBytes ?? Math.min(bound.size * SIZE_BOUND_SLAB_FACTOR, MAX_MAX_BYTES);
     return { policy, maxKeys: 4_000_000, maxSize: bound.size, maxBytes, maxKeyBytes: 64, maxValueBytes: MAX_OBJECT_BYTES };
   }
   const byBytes = 'bytes' in bound;
@@ -95,7 +95,7 @@ export function replayChunkOf(key: string, size: number): { chunkBytes: number; 
 }
 
 export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
-  if ('size' in bound) return sizeBoundCache(impl, bound.size);
+  if ('size' in bound) return sizeBoundCache(impl, bound);
   const byBytes = 'bytes' in bound;
   if (impl === 'slab-lru' || impl === 'slab-sieve') {
     const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', bound));
@@ -122,10 +122,11 @@ export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
 }
 
 /** Each bounded by `maxSize` key + value bytes, every object counting its size plus its key's UTF-8 bytes. */
-function sizeBoundCache(impl: ReplayImpl, maxSize: number): ReplayCache {
+function sizeBoundCache(impl: ReplayImpl, bound: { readonly size: number; readonly slabBytes?: number }): ReplayCache {
+  const maxSize = bound.size;
   const entryBytes = (key: string, size: number): number => Buffer.byteLength(key) + size;
   if (impl === 'slab-lru' || impl === 'slab-sieve') {
-    const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', { size: maxSize }));
+    const cache = new SlabLruCache(slabOptions(impl === 'slab-lru' ? 'lru' : 'sieve', bound));
     return {
       lookup: (key) => cache.get(key) !== undefined,
       admit: (key, size) => void cache.set(key, zeros.subarray(0, size)),

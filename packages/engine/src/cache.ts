@@ -14,7 +14,9 @@
  * `#allocOrEvict`: take a free chunk; else move a page that another class no
  * longer needs; else evict the policy's victim and try again. With LRU the
  * evictions therefore always follow exact LRU order, whatever the size class
- * of the entry that needs room.
+ * of the entry that needs room. The maxSize bound (the entries' key + value
+ * bytes), when given, is checked before that, in `#evictForSize`: the
+ * policy's victims leave until the new bytes fit, as in lru-cache.
  *
  * Every input is checked before anything changes: a call that throws leaves
  * the cache as it was.
