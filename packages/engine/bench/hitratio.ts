@@ -17,7 +17,7 @@
  * libCacheSim by bytes; the anchors) and exits 1 if anything is off, then writes its part of
  * BENCHMARKS.md (report-file.ts: the other benchmarks' parts stay).
  *
- *   pnpm --filter @slabcache/engine bench:hitratio           (about 2 minutes)
+ *   pnpm --filter @slabcache/engine bench:hitratio           (about 7 minutes)
  */
 
 import path from 'node:path';
