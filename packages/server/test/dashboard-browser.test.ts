@@ -76,7 +76,7 @@ async function waitForState(page: Page, state: string, polls = 1): Promise<void>
 }
 
 interface StatsReply {
-  engine: { get_hits: number; get_misses: number; curr_items: number; bytes: number; slab_bytes: number; evictions_by_cause: { keys: number; bytes: number } };
+  engine: { get_hits: number; get_misses: number; curr_items: number; bytes: number; slab_bytes: number; evictions_by_cause: { keys: number; bytes: number; size: number } };
   http: { routes: Array<{ route: string; method: string; statuses: Record<string, number>; latency: { p50_ms: number; p99_ms: number } }> };
   threads: Array<{ id: number; requests: number }>;
   snapshot: { path: string } | null;
@@ -149,6 +149,7 @@ describeInBrowser('/dashboard in headless Chromium', () => {
       'engine.slab_bytes': stats.engine.slab_bytes,
       'engine.evictions_by_cause.keys': stats.engine.evictions_by_cause.keys,
       'engine.evictions_by_cause.bytes': stats.engine.evictions_by_cause.bytes,
+      'engine.evictions_by_cause.size': stats.engine.evictions_by_cause.size,
       'requests GET /get 200': getRoute?.statuses['200'] ?? -1,
       'requests GET /get 404': getRoute?.statuses['404'] ?? -1,
       'requests POST /put 200': putRoute?.statuses['200'] ?? -1,

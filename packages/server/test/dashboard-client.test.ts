@@ -28,7 +28,7 @@ interface Derived {
   requestsPerSecond: number | null;
   requests: Array<{ route: string; method: string; status: string; total: number; perSecond: number | null }>;
   latencyWindow: { p50: number | null; p99: number | null };
-  evictionsPerSecond: { keys: number | null; bytes: number | null };
+  evictionsPerSecond: { keys: number | null; bytes: number | null; size: number | null };
   threads: Array<{ id: number; requests: number; perSecond: number | null }>;
   classes: Array<{ chunkSize: number; slabBytes: number; usedBytes: number; items: number }>;
 }
@@ -63,13 +63,13 @@ it('estimates quantiles exactly as the server does (1,000 seeded random histogra
 }, 60_000);
 
 /** A /stats reply with the fields the page reads. */
-function stats(over: { pid?: number; hits: number; misses: number; evictKeys?: number; get200?: number; get404?: number; buckets?: number[]; threads?: number[] }) {
+function stats(over: { pid?: number; hits: number; misses: number; evictKeys?: number; evictSize?: number; get200?: number; get404?: number; buckets?: number[]; threads?: number[] }) {
   const buckets = over.buckets ?? [0, 0, 0];
   return {
     engine: {
       get_hits: over.hits,
       get_misses: over.misses,
-      evictions_by_cause: { keys: over.evictKeys ?? 0, bytes: 0 },
+      evictions_by_cause: { keys: over.evictKeys ?? 0, bytes: 0, size: over.evictSize ?? 0 },
       page_size: 1_048_576,
       classes: [
         { chunk_size: 96, total_pages: 2, used_chunks: 10, mem_requested: 900, evictions: 0 },
@@ -96,8 +96,8 @@ function stats(over: { pid?: number; hits: number; misses: number; evictKeys?: n
 }
 
 it('turns two /stats replies into rates, ratios and windowed latency', () => {
-  const prev = stats({ hits: 100, misses: 50, evictKeys: 7, get200: 100, get404: 50, buckets: [100, 50, 0], threads: [10, 20] });
-  const cur = stats({ hits: 180, misses: 70, evictKeys: 27, get200: 180, get404: 70, buckets: [100, 150, 0], threads: [110, 40] });
+  const prev = stats({ hits: 100, misses: 50, evictKeys: 7, evictSize: 3, get200: 100, get404: 50, buckets: [100, 50, 0], threads: [10, 20] });
+  const cur = stats({ hits: 180, misses: 70, evictKeys: 27, evictSize: 9, get200: 180, get404: 70, buckets: [100, 150, 0], threads: [110, 40] });
   const v = lib.derive(prev, cur, 2);
   expect(v.hitsPerSecond).toBe(40);
   expect(v.missesPerSecond).toBe(10);
@@ -109,7 +109,7 @@ it('turns two /stats replies into rates, ratios and windowed latency', () => {
   // /stats's slow bucket is not data-path latency and must not pull p99 to 1 ms.
   expect(v.latencyWindow.p50).toBeCloseTo(0.55, 12);
   expect(v.latencyWindow.p99).toBeCloseTo(0.991, 12);
-  expect(v.evictionsPerSecond).toEqual({ keys: 10, bytes: 0 });
+  expect(v.evictionsPerSecond).toEqual({ keys: 10, bytes: 0, size: 3 });
   expect(v.threads).toEqual([
     { id: 0, requests: 110, perSecond: 50 },
     { id: 1, requests: 40, perSecond: 10 },

@@ -94,8 +94,8 @@ var SlabcacheDashboardLib = (function () {
       }
     });
 
-    var evictions = e.evictions_by_cause || { keys: 0, bytes: 0 };
-    var prevEvictions = p ? (p.engine.evictions_by_cause || { keys: 0, bytes: 0 }) : null;
+    var evictions = e.evictions_by_cause || { keys: 0, bytes: 0, size: 0 };
+    var prevEvictions = p ? (p.engine.evictions_by_cause || { keys: 0, bytes: 0, size: 0 }) : null;
     var prevThreads = {};
     if (p) (p.threads || []).forEach(function (t) { prevThreads[t.id] = t.requests; });
 
@@ -113,10 +113,11 @@ var SlabcacheDashboardLib = (function () {
         p99: quantile(0.99, http.latency_bounds_ms, windowBuckets),
       },
       dataRequests: dataRequests,
-      evictions: { keys: evictions.keys, bytes: evictions.bytes },
+      evictions: { keys: evictions.keys, bytes: evictions.bytes, size: evictions.size },
       evictionsPerSecond: {
         keys: per(evictions.keys, prevEvictions && prevEvictions.keys),
         bytes: per(evictions.bytes, prevEvictions && prevEvictions.bytes),
+        size: per(evictions.size, prevEvictions && prevEvictions.size),
       },
       threads: (cur.threads || []).map(function (t) {
         return { id: t.id, requests: t.requests, perSecond: per(t.requests, prevThreads[t.id] || 0) };

@@ -207,6 +207,7 @@ export const CLIENT_MAIN = String.raw`
     evictions: new LineChart('chart-evictions', [
       { label: 'MAX_KEYS reached/s', value: function (s) { return s.v.evictionsPerSecond.keys; } },
       { label: 'memory full/s', value: function (s) { return s.v.evictionsPerSecond.bytes; } },
+      { label: 'MAX_SIZE reached/s', value: function (s) { return s.v.evictionsPerSecond.size; } },
     ], F.rate),
   };
 
@@ -260,6 +261,7 @@ export const CLIENT_MAIN = String.raw`
 
     stat('engine.evictions_by_cause.keys', v.evictions.keys, F.integer(v.evictions.keys));
     stat('engine.evictions_by_cause.bytes', v.evictions.bytes, F.integer(v.evictions.bytes));
+    stat('engine.evictions_by_cause.size', v.evictions.size, F.integer(v.evictions.size));
 
     drawBars('threads', v.threads.map(function (t) {
       return { label: 'thread ' + t.id, value: t.perSecond || 0, text: F.rate(t.perSecond) + ' req/s, ' + F.integer(t.requests) + ' in all' };

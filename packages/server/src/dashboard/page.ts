@@ -150,6 +150,7 @@ const BODY = `
     <dl class="kpi">
       ${kpi('MAX_KEYS reached', 'engine.evictions_by_cause.keys')}
       ${kpi('Slab memory full', 'engine.evictions_by_cause.bytes')}
+      ${kpi('MAX_SIZE reached', 'engine.evictions_by_cause.size')}
     </dl>
     <figure id="chart-evictions" data-title="Evictions per second"></figure>
   </section>
