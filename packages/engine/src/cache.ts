@@ -486,6 +486,8 @@ export class SlabLruCache {
     const version = this.#versionBytes !== 0 ? ++v.global[G_VERSION]! : 0;
 
     if (v.metaU32[META_ITEMS]! >= this.#maxKeys) this.#warmEviction(keys.hash);
+    /** A chunk of `classId` already taken for this entry (SIEVE, when its old entry went while making room). */
+    let preallocated = NIL;
     const slot = this.#find();
     if (slot !== NOT_FOUND) {
       const ref = this.#index.refAt(slot);
@@ -510,11 +512,33 @@ export class SlabLruCache {
         counters[STAT_TOTAL_ITEMS]++;
         return this;
       }
-      if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
-      this.#unlink(ref, slot);
+      if (this.#policy.reordersOnUse) {
+        // LRU: the entry goes to the head anyway, so it leaves and comes back as a new one.
+        if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
+        this.#unlink(ref, slot);
+      } else {
+        // SIEVE: an update is a hit, and the entry keeps its place in the queue. Its new chunk is
+        // found first, with the entry still held (and visited, so the hand passes it), then takes
+        // the old chunk's place.
+        this.#policy.onUpdate(ref);
+        const fresh = this.#chunkBeside(ref, classId, keyLen + valueLen);
+        // Making room may have moved the old chunk (a page release); in a cache of one page it
+        // may have evicted the entry itself, which then comes back below as a new one.
+        const at = this.#find();
+        if (at !== NOT_FOUND) {
+          const old = this.#index.refAt(at);
+          if (this.#dispose !== undefined) this.#queueReplaced(old, value);
+          this.#writeEntry(fresh, flags | (this.#chunks.flags(old) & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
+          this.#moveEntry(old, fresh, at);
+          counters[STAT_TOTAL_ITEMS]++;
+          return this;
+        }
+        preallocated = fresh;
+      }
     }
 
-    let ref = v.metaU32[META_ITEMS]! >= this.#maxKeys ? this.#evictOne(EvictionCause.Keys, classId) : NIL;
+    let ref = preallocated;
+    if (ref === NIL && v.metaU32[META_ITEMS]! >= this.#maxKeys) ref = this.#evictOne(EvictionCause.Keys, classId);
     if (this.#maxSize !== 0) ref = this.#evictForSize(keyLen + valueLen, ref, classId);
     if (ref === NIL) ref = this.#allocOrEvict(classId);
     this.#writeEntry(ref, flags, keyLen, value, valueLen, ascii, expiresAt, version, meta);
@@ -1356,6 +1380,46 @@ export class SlabLruCache {
       if (reused !== NIL) kept = reused;
     }
     return kept;
+  }
+
+  /**
+   * A chunk of class `classId` for the new value of the entry in chunk `ref`,
+   * which stays held meanwhile; `newPayload` is its new key + value bytes
+   * (maxSize counts the change).
+   */
+  #chunkBeside(ref: number, classId: ClassId, newPayload: number): number {
+    const growth = newPayload - this.#chunks.keyLen(ref) - this.#chunks.valueLen(ref);
+    const kept = this.#maxSize !== 0 ? this.#evictForSize(growth, NIL, classId) : NIL;
+    return kept !== NIL ? kept : this.#allocOrEvict(classId);
+  }
+
+  /**
+   * The entry in chunk `old` (at index slot `slot`) moves to chunk `fresh`,
+   * where its new value is written already: `fresh` takes its place in the
+   * list (and the SIEVE hand's), its index slot, and its counts, and `old`
+   * is freed.
+   */
+  #moveEntry(old: number, fresh: number, slot: number): void {
+    const v = this.#v;
+    const chunks = this.#chunks;
+    const oldSize = chunks.entryBytes(old);
+    const oldClass = this.#slabs.classOf(old);
+    const newSize = chunks.entryBytes(fresh);
+    const expiringChange = ((chunks.flags(fresh) & F_EXPIRES) !== 0 ? 1 : 0) - ((chunks.flags(old) & F_EXPIRES) !== 0 ? 1 : 0);
+    v.global[G_SIZE] += chunks.keyLen(fresh) + chunks.valueLen(fresh) - chunks.keyLen(old) - chunks.valueLen(old);
+    chunks.setPrev(fresh, chunks.prev(old));
+    chunks.setNext(fresh, chunks.next(old));
+    this.#policy.onRelocate(old, fresh);
+    this.#index.setRef(slot, fresh);
+    // An iterator about to step onto the old chunk must notice that it is gone.
+    v.metaU32[META_REMOVALS]++;
+    this.#slabs.free(old as ChunkRef);
+    v.metaU32[META_EXPIRING_ITEMS] += expiringChange;
+    v.global[G_BYTES] += newSize - oldSize;
+    v.classRequestedBytes[oldClass] -= oldSize;
+    v.classRequestedBytes[this.#slabs.classOf(fresh)] += newSize;
+    // A walk that already wrote the entry must hear of the new value.
+    this.#noteIfWalking(NOTE_TOUCHED, fresh);
   }
 
   /**

@@ -84,6 +84,28 @@ describe('SIEVE', () => {
     expect([...cache.keys()]).toEqual(model.keys());
   });
 
+  it('a value of another size class keeps the entry\'s place and visited bit; an iterator about to step onto its old chunk notices', () => {
+    const evicted: string[] = [];
+    const cache = sieve(3, evicted);
+    cache.set('a', '1').set('b', '1').set('c', '1');
+    cache.set('a', 'x'.repeat(90)); // another size class: a new chunk, the same place, visited
+    cache.set('d', '1');
+    expect(evicted).toEqual(['b']);
+    expect([...cache.keys()]).toEqual(['d', 'c', 'a']);
+    expect(cache.get('a')).toBe('x'.repeat(90));
+    checkInvariants(cache);
+    // Newest first: at 'd', the next entry is 'c'; moving 'c' to a new chunk must not go unnoticed.
+    const seen: string[] = [];
+    expect(() => {
+      for (const key of cache.keys()) {
+        seen.push(String(key));
+        if (key === 'd') cache.set('c', 'y'.repeat(90));
+      }
+    }).toThrow(/removed during iteration/);
+    expect(seen).toEqual(['d']);
+    checkInvariants(cache);
+  });
+
   it.each([1, 2, 3, 4, 5, 6])('seed %i: same hits and same evictions as the reference model over 20,000 operations', (seed) => {
     const rng = makeRng(seed);
     const max = 20 + randInt(rng, 200);
