@@ -7,10 +7,11 @@
  * the state at its end, each such change leaves a note here, and the walker
  * turns the notes into records at its next step:
  *
- *   TOMBSTONE(key)  the entry left the cache (deleted, evicted, expired, or
- *                   replaced by an entry in another size class)
- *   TOUCHED(key)    the entry changed without moving (SIEVE: a set in place,
- *                   its visited bit set by a hit or cleared by the hand); the
+ *   TOMBSTONE(key)  the entry left the cache (deleted, evicted, expired, or,
+ *                   with LRU, replaced by an entry in another size class)
+ *   TOUCHED(key)    the entry changed without moving (SIEVE: a set, in its
+ *                   chunk or in one of another size class, its visited bit
+ *                   set by a hit or cleared by the hand); the
  *                   walker writes its whole current state as an update
  *   CLEAR           every entry left
  *
