@@ -106,6 +106,27 @@ describe('SIEVE', () => {
     checkInvariants(cache);
   });
 
+  it('in a cache of one page, an update into another size class that needs the page evicts the old value, then stores the new one', () => {
+    const disposed: string[] = [];
+    const cache = new SlabLruCache({
+      maxKeys: 10,
+      maxBytes: 4096,
+      pageBytes: 4096,
+      maxKeyBytes: 8,
+      maxValueBytes: 2000,
+      policy: 'sieve',
+      dispose: (value, key, reason) => disposed.push(`${String(key)}=${String(value).length} ${reason}`),
+    });
+    cache.set('a', 'x'.repeat(10));
+    // The page is cut into the small entry's class; a 2,000-byte value needs it whole.
+    cache.set('a', 'y'.repeat(2000));
+    expect(cache.get('a')).toBe('y'.repeat(2000));
+    expect(cache.size).toBe(1);
+    expect(disposed).toEqual(['a=10 evict']);
+    expect(cache.stats().evictions_by_cause.bytes).toBe(1);
+    checkInvariants(cache);
+  });
+
   it.each([1, 2, 3, 4, 5, 6])('seed %i: same hits and same evictions as the reference model over 20,000 operations', (seed) => {
     const rng = makeRng(seed);
     const max = 20 + randInt(rng, 200);
