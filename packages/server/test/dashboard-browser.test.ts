@@ -76,7 +76,7 @@ async function waitForState(page: Page, state: string, polls = 1): Promise<void>
 }
 
 interface StatsReply {
-  engine: { get_hits: number; get_misses: number; curr_items: number; bytes: number; slab_bytes: number; evictions_by_cause: { keys: number; bytes: number; size: number } };
+  engine: { get_hits: number; get_misses: number; curr_items: number; bytes: number; payload_bytes: number; slab_bytes: number; evictions_by_cause: { keys: number; bytes: number; size: number } };
   http: { routes: Array<{ route: string; method: string; statuses: Record<string, number>; latency: { p50_ms: number; p99_ms: number } }> };
   threads: Array<{ id: number; requests: number }>;
   snapshot: { path: string } | null;
@@ -146,6 +146,7 @@ describeInBrowser('/dashboard in headless Chromium', () => {
       'engine.get_misses': stats.engine.get_misses,
       'engine.curr_items': stats.engine.curr_items,
       'engine.bytes': stats.engine.bytes,
+      'engine.payload_bytes': stats.engine.payload_bytes,
       'engine.slab_bytes': stats.engine.slab_bytes,
       'engine.evictions_by_cause.keys': stats.engine.evictions_by_cause.keys,
       'engine.evictions_by_cause.bytes': stats.engine.evictions_by_cause.bytes,
@@ -162,11 +163,12 @@ describeInBrowser('/dashboard in headless Chromium', () => {
     await waitForValues(page, expected);
 
     // What a person reads: integers with thousands separators, the limits beside the counts.
-    const text = await shown(page, ['engine.get_hits', 'engine.get_misses', 'engine.curr_items', 'requests GET /get 404', 'snapshot.last_load']);
+    const text = await shown(page, ['engine.get_hits', 'engine.get_misses', 'engine.curr_items', 'engine.payload_bytes', 'requests GET /get 404', 'snapshot.last_load']);
     const grouped = (n: number): string => n.toLocaleString('en-US');
     expect(text['engine.get_hits']?.text).toBe(grouped(stats.engine.get_hits));
     expect(text['engine.get_misses']?.text).toBe(grouped(stats.engine.get_misses));
     expect(text['engine.curr_items']?.text).toBe(`${MAX_KEYS} of ${MAX_KEYS} (MAX_KEYS) (100.0 %)`);
+    expect(text['engine.payload_bytes']?.text).toMatch(/^[\d.,]+ [KMG]?i?B \(no MAX_SIZE\)$/);
     expect(text['requests GET /get 404']?.text).toBe(grouped(getRoute?.statuses['404'] ?? -1));
     expect(text['snapshot.last_load']?.text).toMatch(/^missing at /);
     expect(Number(text['engine.get_hits']?.value)).toBeGreaterThan(Number(before['engine.get_hits']?.value));

@@ -248,6 +248,10 @@ export const CLIENT_MAIN = String.raw`
 
     meter('engine.curr_items', e.curr_items, e.limit_maxkeys, F.integer(e.curr_items) + ' of ' + F.integer(e.limit_maxkeys) + ' (MAX_KEYS)');
     meter('engine.bytes', e.bytes, e.limit_maxbytes, F.bytes(e.bytes) + ' of ' + F.bytes(e.limit_maxbytes) + ' (MAX_BYTES)');
+    // Without MAX_SIZE there is nothing to fill: the number alone, no bar.
+    document.querySelector('meter[data-meter="engine.payload_bytes"]').hidden = !(e.limit_maxsize > 0);
+    if (e.limit_maxsize > 0) meter('engine.payload_bytes', e.payload_bytes, e.limit_maxsize, F.bytes(e.payload_bytes) + ' of ' + F.bytes(e.limit_maxsize) + ' (MAX_SIZE)');
+    else stat('engine.payload_bytes', e.payload_bytes, F.bytes(e.payload_bytes) + ' (no MAX_SIZE)');
     meter('engine.slab_bytes', e.slab_bytes, e.limit_maxbytes, F.bytes(e.slab_bytes) + ' of ' + F.bytes(e.limit_maxbytes));
 
     drawBars('classes', v.classes.map(function (c) {

@@ -127,6 +127,8 @@ const BODY = `
       <dd><meter id="m-items" data-meter="engine.curr_items" min="0" max="1" value="0"></meter><div data-stat="engine.curr_items">–</div></dd>
       <dt><label for="m-bytes">Entry bytes</label></dt>
       <dd><meter id="m-bytes" data-meter="engine.bytes" min="0" max="1" value="0"></meter><div data-stat="engine.bytes">–</div></dd>
+      <dt><label for="m-payload">Stored key + value bytes</label></dt>
+      <dd><meter id="m-payload" data-meter="engine.payload_bytes" min="0" max="1" value="0"></meter><div data-stat="engine.payload_bytes">–</div></dd>
       <dt><label for="m-slabs">Slab pages</label></dt>
       <dd><meter id="m-slabs" data-meter="engine.slab_bytes" min="0" max="1" value="0"></meter><div data-stat="engine.slab_bytes">–</div></dd>
     </dl>
