@@ -495,14 +495,14 @@ export class SlabLruCache {
         // Same size class: rewrite the chunk in place; the policy keeps or bumps its place.
         const chunks = this.#chunks;
         const oldSize = chunks.entryBytes(ref);
-        const oldPayload = chunks.keyLen(ref) + chunks.valueLen(ref);
+        const oldValueLen = chunks.valueLen(ref);
         const oldFlags = chunks.flags(ref);
         if (this.#dispose !== undefined) this.#queueReplaced(ref, value);
         this.#index.touch(slot);
         this.#writeEntry(ref, flags | (oldFlags & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
         if ((oldFlags & F_EXPIRES) !== (flags & F_EXPIRES)) v.metaU32[META_EXPIRING_ITEMS] += ttl !== 0 ? 1 : -1;
         v.global[G_BYTES] += size - oldSize;
-        v.global[G_SIZE] += keyLen + valueLen - oldPayload;
+        v.global[G_SIZE] += valueLen - oldValueLen; // the same key
         v.classRequestedBytes[classId] += size - oldSize;
         this.#policy.onUpdate(ref);
         // After onUpdate the entry is the last the policy would give up (LRU: the most recent; SIEVE: visited).
@@ -521,7 +521,7 @@ export class SlabLruCache {
         // found first, with the entry still held (and visited, so the hand passes it), then takes
         // the old chunk's place.
         this.#policy.onUpdate(ref);
-        const fresh = this.#chunkBeside(ref, classId, keyLen + valueLen);
+        const fresh = this.#chunkBeside(ref, classId, valueLen);
         // Making room may have moved the old chunk (a page release); in a cache of one page it
         // may have evicted the entry itself, which then comes back below as a new one.
         const at = this.#find();
@@ -529,7 +529,7 @@ export class SlabLruCache {
           const old = this.#index.refAt(at);
           if (this.#dispose !== undefined) this.#queueReplaced(old, value);
           this.#writeEntry(fresh, flags | (this.#chunks.flags(old) & F_VISITED), keyLen, value, valueLen, ascii, expiresAt, version, meta);
-          this.#moveEntry(old, fresh, at);
+          this.#moveEntry(old, fresh);
           counters[STAT_TOTAL_ITEMS]++;
           return this;
         }
@@ -1383,34 +1383,33 @@ export class SlabLruCache {
   }
 
   /**
-   * A chunk of class `classId` for the new value of the entry in chunk `ref`,
-   * which stays held meanwhile; `newPayload` is its new key + value bytes
-   * (maxSize counts the change).
+   * A chunk of class `classId` for the new value, of `valueLen` bytes, of the
+   * entry in chunk `ref`, which stays held meanwhile (maxSize counts the
+   * change in value bytes: the key is the same).
    */
-  #chunkBeside(ref: number, classId: ClassId, newPayload: number): number {
-    const growth = newPayload - this.#chunks.keyLen(ref) - this.#chunks.valueLen(ref);
+  #chunkBeside(ref: number, classId: ClassId, valueLen: number): number {
+    const growth = valueLen - this.#chunks.valueLen(ref);
     const kept = this.#maxSize !== 0 ? this.#evictForSize(growth, NIL, classId) : NIL;
     return kept !== NIL ? kept : this.#allocOrEvict(classId);
   }
 
   /**
-   * The entry in chunk `old` (at index slot `slot`) moves to chunk `fresh`,
-   * where its new value is written already: `fresh` takes its place in the
-   * list (and the SIEVE hand's), its index slot, and its counts, and `old`
-   * is freed.
+   * The entry in chunk `old` moves to chunk `fresh`, where its new value is
+   * written already: `fresh` takes its links, and then, as after a page move,
+   * its index slot and its place in the list (and the SIEVE hand's); it also
+   * takes its counts, and `old` is freed.
    */
-  #moveEntry(old: number, fresh: number, slot: number): void {
+  #moveEntry(old: number, fresh: number): void {
     const v = this.#v;
     const chunks = this.#chunks;
     const oldSize = chunks.entryBytes(old);
     const oldClass = this.#slabs.classOf(old);
     const newSize = chunks.entryBytes(fresh);
     const expiringChange = ((chunks.flags(fresh) & F_EXPIRES) !== 0 ? 1 : 0) - ((chunks.flags(old) & F_EXPIRES) !== 0 ? 1 : 0);
-    v.global[G_SIZE] += chunks.keyLen(fresh) + chunks.valueLen(fresh) - chunks.keyLen(old) - chunks.valueLen(old);
+    v.global[G_SIZE] += chunks.valueLen(fresh) - chunks.valueLen(old); // the same key
     chunks.setPrev(fresh, chunks.prev(old));
     chunks.setNext(fresh, chunks.next(old));
-    this.#policy.onRelocate(old, fresh);
-    this.#index.setRef(slot, fresh);
+    this.#relocate(old as ChunkRef, fresh as ChunkRef);
     // An iterator about to step onto the old chunk must notice that it is gone.
     v.metaU32[META_REMOVALS]++;
     this.#slabs.free(old as ChunkRef);
