@@ -14,12 +14,16 @@
  *                          plus its key's
  *   sieve-model            the tiny reference model of SIEVE (test/support),
  *                          bounded likewise
+ *   s3fifo-model           a reference model of S3-FIFO as libCacheSim runs
+ *                          it (test/support), bounded likewise; not an engine
+ *                          policy: it shows what a third policy would change
  */
 
 import { LRUCache } from 'lru-cache';
 
 import { SlabLruCache, type CacheOptions } from '../src/index.js';
 import { MAX_MAX_BYTES } from '../src/options.js';
+import { S3FifoModel } from '../test/support/s3fifoModel.js';
 import { SieveModel } from '../test/support/sieveModel.js';
 
 export interface ReplayCache {
@@ -63,7 +67,7 @@ export interface SlabOccupancy {
   /** The cache's slab page size. */
   readonly pageBytes: number;
 }
-export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model';
+export type ReplayImpl = 'slab-lru' | 'slab-sieve' | 'lru-cache' | 'sieve-model' | 's3fifo-model';
 
 /** The largest object in the traces is 69,632 bytes. */
 const MAX_OBJECT_BYTES = 1 << 17;
@@ -117,6 +121,10 @@ export function makeReplayCache(impl: ReplayImpl, bound: Bound): ReplayCache {
       admit: (key, size) => void cache.set(key, true, byBytes ? { size } : undefined),
     };
   }
+  if (impl === 's3fifo-model') {
+    const model = byBytes ? new S3FifoModel(bound.bytes, 'bytes') : new S3FifoModel(bound.entries);
+    return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) };
+  }
   const model = byBytes ? new SieveModel(bound.bytes, 'bytes') : new SieveModel(bound.entries);
   return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) };
 }
@@ -140,7 +148,7 @@ function sizeBoundCache(impl: ReplayImpl, bound: { readonly size: number; readon
     const cache = new LRUCache<string, true>({ maxSize });
     return { lookup: (key) => cache.get(key) !== undefined, admit: (key, size) => void cache.set(key, true, { size: entryBytes(key, size) }) };
   }
-  const model = new SieveModel(maxSize, 'bytes');
+  const model = impl === 's3fifo-model' ? new S3FifoModel(maxSize, 'bytes') : new SieveModel(maxSize, 'bytes');
   return { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, entryBytes(key, size)) };
 }
 
@@ -186,6 +194,10 @@ export const ANCHORS = {
     requests: 113_872,
     lru: [93374, 89783, 83572, 81722, 72494, 72104, 71972, 71704],
     sieve: [91699, 86720, 78578, 76707, 69945, 66221, 64445, 64376],
+    /** S3FIFO.c, libCacheSim's default S3-FIFO (a full small queue sends new keys to main until the first eviction). */
+    s3fifo: [90117, 80915, 75060, 72191, 69815, 65542, 60799, 56045],
+    /** S3FIFOv0.c, the paper's original (new keys always go to the small queue). */
+    s3fifoV0: [89307, 82387, 77041, 76791, 71300, 70343, 70455, 70355],
   },
   /** Megiddo & Modha (FAST '03), the ARC paper: LRU at 1,000 entries. */
   oltpLru1000Hits: 300_122,

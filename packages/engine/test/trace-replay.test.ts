@@ -5,13 +5,16 @@
  * reproduces libCacheSim's published LRU and SIEVE misses on cloudphysics at
  * 128 MiB; bounded by bytes, our policies land within 0.01 of them, and
  * bounded by key + value bytes (maxSize) they equal lru-cache and the model
- * counting the same bytes, within 0.01 of libCacheSim at 640 MiB. Prefixes
+ * counting the same bytes, within 0.01 of libCacheSim at 640 MiB. The S3-FIFO
+ * reference model (not an engine policy) reproduces libCacheSim's S3-FIFO
+ * misses by bytes, both its variants, at all 8 sizes. Prefixes
  * of the long traces keep it short for CI. The full replay — every trace
  * whole, every size, and the ARC paper's and caffeine's LRU anchors — is
  * `pnpm --filter @slabcache/engine bench:hitratio`.
  */
 import { ANCHORS, makeReplayCache, replay, type Bound } from '../bench/replay';
 import { readTrace, tracesDirectory, type Trace } from '../bench/traces';
+import { S3FifoModel } from './support/s3fifoModel';
 
 const dir = tracesDirectory(`${__dirname}/..`);
 if (dir === undefined) {
@@ -50,6 +53,18 @@ describeWithTraces('trace replay', () => {
     const sieve = misses(trace, 'slab-sieve', bound) / requests;
     expect(Math.abs(lru - ANCHORS.cloudphysicsBytes.lru[0]! / requests)).toBeLessThan(0.01);
     expect(Math.abs(sieve - ANCHORS.cloudphysicsBytes.sieve[0]! / requests)).toBeLessThan(0.01);
+  }, 120_000);
+
+  it.each([
+    ['S3FIFO.c, filling main first', true, ANCHORS.cloudphysicsBytes.s3fifo],
+    ['S3FIFOv0.c, the paper\'s original', false, ANCHORS.cloudphysicsBytes.s3fifoV0],
+  ] as const)('cloudphysics by bytes: the S3-FIFO model reproduces libCacheSim\'s %s at all 8 sizes', (_, fillMainFirst, published) => {
+    const trace = readTrace(dir!, 'cloudphysics');
+    const missesAt = ANCHORS.cloudphysicsBytes.sizesMiB.map((mib) => {
+      const model = new S3FifoModel(mib * 2 ** 20, 'bytes', { fillMainFirst });
+      return replay(trace.keys, trace.sizes, { lookup: (key) => model.get(key), admit: (key, size) => model.set(key, size) });
+    });
+    expect(missesAt).toEqual([...published]);
   }, 120_000);
 
   it('cloudphysics at 640 MiB bounded by key + value bytes (maxSize): ours = lru-cache and = the model exactly, and within 0.01 of libCacheSim', () => {
