@@ -20,6 +20,7 @@
 import { LRUCache } from 'lru-cache';
 
 import { SlabLruCache } from '../src/index.js';
+import { makeKeyPicker, makeValueMaker } from './workload.js';
 
 const SMALL = 10_000;
 const BIG = 5_000_000;
@@ -34,16 +35,8 @@ interface Gettable {
   get(key: string): string | undefined;
 }
 
-const template = Buffer.alloc(VALUE_BYTES, 'v');
-/** A new flat string of VALUE_BYTES characters ending in the digits of n. */
-function freshValue(n: number): string {
-  let at = VALUE_BYTES;
-  do {
-    template[--at] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return template.toString('latin1');
-}
+const freshValue = makeValueMaker(VALUE_BYTES);
+const randomBelow = makeKeyPicker(12345);
 
 function build(kind: Kind, keys: number): Gettable {
   const cache =
@@ -52,12 +45,6 @@ function build(kind: Kind, keys: number): Gettable {
       : new SlabLruCache({ maxKeys: keys, maxBytes: Math.max(64 * 2 ** 20, keys * 160), policy: kind });
   for (let i = 0; i < keys; i++) cache.set('key:' + i, freshValue(i));
   return cache;
-}
-
-let seed = 12345;
-function randomBelow(n: number): number {
-  seed = (Math.imul(seed, 1103515245) + 12345) | 0;
-  return (seed >>> 8) % n;
 }
 
 /** ns per get of a random present key. */

@@ -17,7 +17,7 @@ import { constants, PerformanceObserver, monitorEventLoopDelay, performance } fr
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { makeBenchCache, type BenchCache, type BenchImpl } from './adapters.js';
-import { makeKeyPicker, type PhaseResult } from './workload.js';
+import { makeKeyPicker, makeValueMaker, type PhaseResult } from './workload.js';
 import { cliArgs } from './cli-args.js';
 
 const BATCH = 1000;
@@ -44,16 +44,7 @@ if (!gc) throw new Error('run with --expose-gc');
 
 /* ---- fresh keys and values per operation ---- */
 
-const valueTemplate = Buffer.alloc(valueBytes, 'v');
-/** A new flat string of valueBytes characters ending in the digits of n. */
-function freshValue(n: number): string {
-  let at = valueBytes;
-  do {
-    valueTemplate[--at] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0 && at > 0);
-  return valueTemplate.toString('latin1');
-}
+const freshValue = makeValueMaker(valueBytes);
 
 const randomBelow = makeKeyPicker(0x9e3779b9);
 
