@@ -10,7 +10,10 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Written to the command's stdin, then stdin is closed. */
+  /**
+   * Written to the command's stdin, then stdin is closed. Without it the command's
+   * stdin is /dev/null: nothing is written, so nothing can fail to be written.
+   */
   input?: string;
   /** Safety bound in ms (default 120,000). */
   timeoutMs?: number;
@@ -36,7 +39,7 @@ export function run(file: string, args: readonly string[], options: RunOptions =
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true, // its own process group, killed as one on timeout
   };
   return new Promise((resolve) => {
@@ -69,7 +72,15 @@ export function run(file: string, args: readonly string[], options: RunOptions =
     child.on('exit', (code, signal) => {
       setTimeout(() => finish(code, signal, 'exited, but a process it started still holds its output open'), ORPHAN_GRACE_MS).unref();
     });
-    child.stdin!.end(options.input ?? '');
+    if (child.stdin) {
+      // A command may exit without reading all its input (or any): the write then fails with
+      // EPIPE. That is the command's choice, judged by its exit code, not a crash of this script;
+      // the note says why the input was cut short.
+      child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+        stderr += `\n(stdin not fully read: ${error.code ?? error.message})`;
+      });
+      child.stdin.end(options.input);
+    }
   });
 }
 
