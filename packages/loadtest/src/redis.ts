@@ -112,17 +112,21 @@ export async function fillRedis(redis: RunningRedis, from: number, to: number, v
   pipe.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const closed = once(pipe, 'close');
   const killer = setTimeout(() => pipe.kill('SIGKILL'), 120_000 + (to - from) / 10);
+  // If redis-cli dies mid-fill, writing to it fails (EPIPE): that fails the fill with redis-cli's
+  // own output below, instead of crashing the process with an unhandled stream error.
+  let writeError: Error | undefined;
+  pipe.stdin.on('error', (error) => (writeError ??= error));
   const value = makeValue(valueBytes);
   const valueHeader = `$${Buffer.byteLength(value)}\r\n`;
   const BATCH = 10_000;
-  for (let start = from; start < to; start += BATCH) {
+  for (let start = from; start < to && writeError === undefined; start += BATCH) {
     let chunk = '';
     const end = Math.min(to, start + BATCH);
     for (let i = start; i < end; i++) {
       const key = redisBenchKey(i);
       chunk += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n${valueHeader}${value}\r\n`;
     }
-    if (!pipe.stdin.write(chunk)) await once(pipe.stdin, 'drain');
+    if (!pipe.stdin.write(chunk)) await Promise.race([once(pipe.stdin, 'drain').catch(() => undefined), closed]);
     task?.update(end - from);
   }
   pipe.stdin.end();
@@ -130,8 +134,9 @@ export async function fillRedis(redis: RunningRedis, from: number, to: number, v
   clearTimeout(killer);
   // redis-cli --pipe ends with "errors: 0, replies: N".
   const match = /errors:\s*(\d+),\s*replies:\s*(\d+)/.exec(output);
-  if (code !== 0 || !match || match[1] !== '0' || Number(match[2]) !== to - from) {
-    throw new Error(`redis fill ${from}..${to} failed (exit ${code}):\n${output}`);
+  if (code !== 0 || writeError || !match || match[1] !== '0' || Number(match[2]) !== to - from) {
+    const cut = writeError ? ` (writing to redis-cli failed: ${writeError.message})` : '';
+    throw new Error(`redis fill ${from}..${to} failed (exit ${code})${cut}:\n${output}`);
   }
 }
 
