@@ -27,7 +27,11 @@
 #      OOM-killed;
 #   6. checks a warm restart: SNAPSHOT_PATH on a named volume at /data, a key
 #      put, `docker stop`, a new container on the volume still has the key;
-#   7. runs the engine and server jest suites inside the Dockerfile's `test`
+#   7. runs deploy/docker-compose.yml (three nodes behind the HAProxy router)
+#      with Debian's docker-compose, in a network namespace of its own
+#      (.ci/compose-check.sh): puts and gets through the router, the token,
+#      a node recreated at a new address, `down`;
+#   8. runs the engine and server jest suites inside the Dockerfile's `test`
 #      stage, i.e. on the image's Node and uWS build (the host run covers
 #      Node 20 + uWS 20.30); each jest test counts as one check.
 # It stops dockerd by its PID and deletes its temp dir on every exit path. The
@@ -37,6 +41,8 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=.ci/compose-check.sh
+source "$REPO_DIR/.ci/compose-check.sh"
 PORT=7171
 IMAGE=slabcache-server:ci-test
 TEST_IMAGE=slabcache-server:ci-test-suite
@@ -91,6 +97,7 @@ cleanup() {
   fi
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   if [ -n "$SECOND_CONTAINER" ]; then docker rm -f "$SECOND_CONTAINER" >/dev/null 2>&1 || true; fi
+  compose_cleanup
   if [ -n "$DOCKERD_PID" ] && is_running "$DOCKERD_PID"; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
     # dockerd stops its containerd and shims; give it 20 s before forcing.
@@ -136,11 +143,11 @@ mount_work_on_tmpfs() {
 }
 
 install_tools() {
-  command -v dockerd >/dev/null && command -v debootstrap >/dev/null && return 0
-  local apt=(apt-get -o DPkg::Lock::Timeout=600 -qq)
-  if ! "${apt[@]}" install -y --no-install-recommends docker.io debootstrap >"$WORK/apt.log" 2>&1; then
+  command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v docker-compose >/dev/null && return 0
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -qq) packages=(docker.io debootstrap docker-compose)
+  if ! "${apt[@]}" install -y --no-install-recommends "${packages[@]}" >"$WORK/apt.log" 2>&1; then
     "${apt[@]}" update >>"$WORK/apt.log" 2>&1
-    "${apt[@]}" install -y --no-install-recommends docker.io debootstrap >>"$WORK/apt.log" 2>&1
+    "${apt[@]}" install -y --no-install-recommends "${packages[@]}" >>"$WORK/apt.log" 2>&1
   fi
 }
 
@@ -229,7 +236,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 t0="$(now)"
 if ! port_is_free; then fail "127.0.0.1:$PORT is already in use; it is reserved for this test"; finish; fi
 mount_work_on_tmpfs
-if ! install_tools; then fail "install docker.io + debootstrap"; show_tail "$WORK/apt.log"; finish; fi
+if ! install_tools; then fail "install docker.io, debootstrap and docker-compose"; show_tail "$WORK/apt.log"; finish; fi
 if ! start_dockerd; then fail "start dockerd"; show_tail "$WORK/dockerd.log"; finish; fi
 info "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DOCKERD_PID, data on $([ -n "$WORK_ON_TMPFS" ] && echo tmpfs || echo disk) in $WORK)"
 
@@ -585,7 +592,10 @@ fi
 remove_container
 docker volume rm -f "$volume" >/dev/null 2>&1 || true
 
-# ------------------- run 4: the test suites on the image's Node and uWS build ---
+# ------------- run 4: deploy/docker-compose.yml, three nodes behind the router ---
+compose_checks
+
+# ------------------- run 5: the test suites on the image's Node and uWS build ---
 # The Dockerfile's `test` stage is the build stage (sources, dev dependencies,
 # the same base), so its layers are cached from the build above. curl is added
 # for the tests that run the seed's curl commands, openssl for the TLS tests'
