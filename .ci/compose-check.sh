@@ -19,7 +19,8 @@
 # copied into the namespace's dockerd with docker save / docker load.
 #
 # Uses from docker-test.sh: pass, fail, info, show_tail, now, seconds_since,
-# is_running, interruptible, WORK, REPO_DIR, IMAGE, BASE_IMAGE.
+# is_running, interruptible, await_dockerd, stop_dockerd, WORK, REPO_DIR, IMAGE,
+# BASE_IMAGE.
 
 COMPOSE_NETNS=
 COMPOSE_DOCKERD_PID=
@@ -39,11 +40,8 @@ compose() {
 compose_cleanup() {
   if [ -n "$COMPOSE_DOCKERD_PID" ] && is_running "$COMPOSE_DOCKERD_PID"; then
     compose_docker ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$WORK/compose.sock" docker rm -f >/dev/null 2>&1 || true
-    kill -TERM "$COMPOSE_DOCKERD_PID" 2>/dev/null || true
-    for _ in $(seq 40); do is_running "$COMPOSE_DOCKERD_PID" || break; sleep 0.5; done
-    kill -KILL "$COMPOSE_DOCKERD_PID" 2>/dev/null || true
-    wait "$COMPOSE_DOCKERD_PID" 2>/dev/null || true
   fi
+  stop_dockerd "$COMPOSE_DOCKERD_PID"
   COMPOSE_DOCKERD_PID=
   if [ -n "$COMPOSE_NETNS" ]; then ip netns delete "$COMPOSE_NETNS" 2>/dev/null || true; fi
   COMPOSE_NETNS=
@@ -59,12 +57,7 @@ start_compose_dockerd() {
     --exec-root "$WORK/compose-exec" --pidfile "$WORK/compose-dockerd.pid" \
     >"$WORK/compose-dockerd.log" 2>&1 &
   COMPOSE_DOCKERD_PID=$!
-  for _ in $(seq 60); do
-    compose_docker info >/dev/null 2>&1 && return 0
-    is_running "$COMPOSE_DOCKERD_PID" || break
-    sleep 0.5
-  done
-  return 1
+  await_dockerd "$COMPOSE_DOCKERD_PID" "unix://$WORK/compose.sock"
 }
 
 # Polls (every 0.5 s, at most $1 s) until the command in "${@:2}" succeeds; the
@@ -113,7 +106,7 @@ items_on() {
 }
 
 compose_checks() {
-  local t token out old_ip new_ip ups_before counts total empty n items summary
+  local t token out old_ip new_ip ups_before counts total empty n items fresh summary
   t="$(now)"
   if ! interruptible timeout 300 docker build --network host --force-rm --build-arg BASE_IMAGE="$BASE_IMAGE" \
        -f "$REPO_DIR/deploy/docker/router.Dockerfile" -t slabcache-router "$REPO_DIR" >"$WORK/router-build.log" 2>&1; then
@@ -188,10 +181,12 @@ compose_checks() {
   elif ! wait_for 120 router_followed node2 "$old_ip" "$new_ip" "$ups_before"; then
     fail "compose: the router did not follow node2 from $old_ip to $new_ip within 120 s"
     router_log >"$WORK/router.log"; show_tail "$WORK/router.log"
+  elif fresh="$(items_on "$token" node2)" && [ "$fresh" != 0 ]; then
+    fail "compose: the recreated node2 should start empty (no snapshot), but holds '$fresh' keys"
   elif ! out="$(put_and_get_through_router "$token" 300 600)"; then
     fail "compose: after node2's recreation: $out"
   elif items="$(items_on "$token" node2)" && [ "$items" -gt 0 ] 2>/dev/null; then
-    pass "compose: node2 recreated at $new_ip (its old $old_ip taken); the router followed through Docker's DNS after $(seconds_since "$t") s, and 300 more keys put through it reached the new node2 ($items)"
+    pass "compose: node2 recreated at $new_ip (its old $old_ip taken); the router followed through Docker's DNS after $(seconds_since "$t") s, and of 300 more keys put through it the new node2 (empty before) holds $items"
   else
     fail "compose: after node2's recreation the new node2 holds '$items' of 300 new keys"
   fi

@@ -98,13 +98,7 @@ cleanup() {
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   if [ -n "$SECOND_CONTAINER" ]; then docker rm -f "$SECOND_CONTAINER" >/dev/null 2>&1 || true; fi
   compose_cleanup
-  if [ -n "$DOCKERD_PID" ] && is_running "$DOCKERD_PID"; then
-    kill -TERM "$DOCKERD_PID" 2>/dev/null || true
-    # dockerd stops its containerd and shims; give it 20 s before forcing.
-    for _ in $(seq 40); do is_running "$DOCKERD_PID" || break; sleep 0.5; done
-    kill -KILL "$DOCKERD_PID" 2>/dev/null || true
-    wait "$DOCKERD_PID" 2>/dev/null || true
-  fi
+  stop_dockerd "$DOCKERD_PID"
   # Overlay, netns or shm mounts left under WORK would make rm fail.
   awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r \
     | while read -r m; do umount -l "$m" 2>/dev/null || true; done
@@ -156,12 +150,28 @@ start_dockerd() {
     --pidfile "$WORK/dockerd.pid" --bridge=none --iptables=false \
     >"$WORK/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
+  await_dockerd "$DOCKERD_PID" "$DOCKER_HOST"
+}
+
+# Waits (at most 30 s) until the dockerd with PID $1 answers on $2; fails at
+# once if it exits first.
+await_dockerd() {
   for _ in $(seq 60); do
-    docker info >/dev/null 2>&1 && return 0
-    is_running "$DOCKERD_PID" || break
+    DOCKER_HOST="$2" docker info >/dev/null 2>&1 && return 0
+    is_running "$1" || return 1
     sleep 0.5
   done
   return 1
+}
+
+# Stops the dockerd with PID $1 (if running): it stops its containerd and shims
+# on TERM; given 20 s before forcing.
+stop_dockerd() {
+  [ -n "$1" ] && is_running "$1" || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 40); do is_running "$1" || break; sleep 0.5; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 # ------------------------------------------------------ 2. the base image ---
