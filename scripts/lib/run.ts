@@ -66,7 +66,10 @@ export function run(file: string, args: readonly string[], options: RunOptions =
       if (problem !== undefined) stderr += `\n(${problem})`;
       resolve({ command, code, signal, stdout, stderr, timedOut, ok: code === 0 && !timedOut && problem === undefined });
     };
-    child.on('close', (code, signal) => finish(code, signal));
+    // 'close' waits for the output pipes but not for stdin, whose failed write (below) must be in
+    // the result: so the result waits for stdin to close as well.
+    const stdinClosed = new Promise<void>((closed) => (child.stdin ? child.stdin.once('close', () => closed()) : closed()));
+    child.on('close', (code, signal) => void stdinClosed.then(() => finish(code, signal)));
     // 'close' waits for the output pipes too. A process the command started in another process
     // group and left running may hold them open for ever: that is a failure, not a hang.
     child.on('exit', (code, signal) => {
