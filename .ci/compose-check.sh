@@ -24,6 +24,7 @@
 
 COMPOSE_NETNS=
 COMPOSE_DOCKERD_PID=
+COMPOSE_DOCKER_HOST= # the namespace's dockerd, set when it starts
 COMPOSE_PROJECT=slabcache
 COMPOSE_NODES=(node1 node2 node3)
 # A stand-in for a container that takes a freed address (see the recreate check).
@@ -31,15 +32,15 @@ COMPOSE_SQUATTER=slabcache-ci-squatter
 
 # In the namespace: its dockerd and every client request.
 in_netns() { nsenter --net="/run/netns/$COMPOSE_NETNS" "$@"; }
-compose_docker() { DOCKER_HOST="unix://$WORK/compose.sock" docker "$@"; }
+compose_docker() { DOCKER_HOST="$COMPOSE_DOCKER_HOST" docker "$@"; }
 compose() {
-  DOCKER_HOST="unix://$WORK/compose.sock" docker-compose --ansi never -p "$COMPOSE_PROJECT" -f "$REPO_DIR/deploy/docker-compose.yml" "$@"
+  DOCKER_HOST="$COMPOSE_DOCKER_HOST" docker-compose --ansi never -p "$COMPOSE_PROJECT" -f "$REPO_DIR/deploy/docker-compose.yml" "$@"
 }
 
 # Called by docker-test.sh's cleanup, before its own dockerd stops.
 compose_cleanup() {
   if [ -n "$COMPOSE_DOCKERD_PID" ] && is_running "$COMPOSE_DOCKERD_PID"; then
-    compose_docker ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$WORK/compose.sock" docker rm -f >/dev/null 2>&1 || true
+    compose_docker ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="$COMPOSE_DOCKER_HOST" docker rm -f >/dev/null 2>&1 || true
   fi
   stop_dockerd "$COMPOSE_DOCKERD_PID"
   COMPOSE_DOCKERD_PID=
@@ -49,15 +50,16 @@ compose_cleanup() {
 
 start_compose_dockerd() {
   COMPOSE_NETNS="slabcache-ci-compose-$$"
+  COMPOSE_DOCKER_HOST="unix://$WORK/compose.sock"
   ip netns add "$COMPOSE_NETNS" || return 1
   in_netns ip link set lo up || return 1
   # Not through in_netns: `&` on a function forks a subshell, and $! would be its PID, not
   # dockerd's (nsenter execs dockerd, so here $! is dockerd).
-  nsenter --net="/run/netns/$COMPOSE_NETNS" dockerd --host "unix://$WORK/compose.sock" --data-root "$WORK/compose-data" \
+  nsenter --net="/run/netns/$COMPOSE_NETNS" dockerd --host "$COMPOSE_DOCKER_HOST" --data-root "$WORK/compose-data" \
     --exec-root "$WORK/compose-exec" --pidfile "$WORK/compose-dockerd.pid" \
     >"$WORK/compose-dockerd.log" 2>&1 &
   COMPOSE_DOCKERD_PID=$!
-  await_dockerd "$COMPOSE_DOCKERD_PID" "unix://$WORK/compose.sock"
+  await_dockerd "$COMPOSE_DOCKERD_PID" "$COMPOSE_DOCKER_HOST"
 }
 
 # Polls (every 0.5 s, at most $1 s) until the command in "${@:2}" succeeds; the
@@ -75,6 +77,11 @@ wait_for() {
 router_log() { compose logs --no-color router 2>&1; }
 # How many times the router has logged node $1 coming UP.
 ups_of() { router_log | grep -c "Server nodes/$1 is UP" || true; }
+# The router logged node $1's address change from $2 to $3, then a new "is UP"
+# (more than $4 of them) for it.
+router_followed() {
+  [[ "$(router_log)" == *"nodes/$1: IP changed from '$2' to '$3'"* ]] && [ "$(ups_of "$1")" -gt "$4" ]
+}
 all_nodes_up() { local n; for n in "${COMPOSE_NODES[@]}"; do [ "$(ups_of "$n")" -ge 1 ] || return 1; done; }
 container_ip() { compose_docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
 container_of() { compose ps -q "$1"; }
@@ -122,7 +129,7 @@ compose_checks() {
   info "compose: router image built ($(docker run --rm --network none slabcache-router haproxy -v | awk 'NR == 1 { print $1, $2, $3 }')), dockerd in netns $COMPOSE_NETNS, images copied in $(seconds_since "$t") s"
 
   # The file refuses to start the nodes without a token: behind the router they would refuse everything.
-  if out="$(env -u SLABCACHE_AUTH_TOKEN DOCKER_HOST="unix://$WORK/compose.sock" docker-compose -f "$REPO_DIR/deploy/docker-compose.yml" config -q 2>&1)"; then
+  if out="$(unset SLABCACHE_AUTH_TOKEN; compose config -q 2>&1)"; then
     fail "compose: config without SLABCACHE_AUTH_TOKEN was accepted"
   elif [[ "$out" == *"set SLABCACHE_AUTH_TOKEN to a secret"* ]]; then
     pass "compose: without SLABCACHE_AUTH_TOKEN it refuses to start: ...$(grep -o 'set SLABCACHE_AUTH_TOKEN to a secret ([^)]*)' <<<"$out" | head -n 1)"
@@ -200,12 +207,4 @@ compose_checks() {
   fi
   unset SLABCACHE_AUTH_TOKEN
   compose_cleanup
-}
-
-# The router logged node $1's address change from $2 to $3, and a new "is UP"
-# (more than $4 of them) for it.
-router_followed() {
-  local log
-  log="$(router_log)"
-  [[ "$log" == *"nodes/$1: IP changed from '$2' to '$3'"* ]] && [ "$(grep -c "Server nodes/$1 is UP" <<<"$log" || true)" -gt "$4" ]
 }

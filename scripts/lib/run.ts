@@ -66,24 +66,25 @@ export function run(file: string, args: readonly string[], options: RunOptions =
       if (problem !== undefined) stderr += `\n(${problem})`;
       resolve({ command, code, signal, stdout, stderr, timedOut, ok: code === 0 && !timedOut && problem === undefined });
     };
-    // 'close' waits for the output pipes but not for stdin, whose failed write (below) must be in
-    // the result: so the result waits for stdin to close as well.
-    const stdinClosed = new Promise<void>((closed) => (child.stdin ? child.stdin.once('close', () => closed()) : closed()));
+    // A command may exit without reading all its input (or any): the write then fails with EPIPE.
+    // That is the command's choice, judged by its exit code, not a crash of this script; the note
+    // says why the input was cut short. 'close' below waits for the output pipes, not for stdin,
+    // so the result also waits for stdin to close: the note is in it whatever the events' order.
+    let stdinClosed = Promise.resolve();
+    if (child.stdin) {
+      const stdin = child.stdin;
+      stdinClosed = new Promise((closed) => stdin.once('close', () => closed()));
+      stdin.on('error', (error: NodeJS.ErrnoException) => {
+        stderr += `\n(stdin not fully read: ${error.code ?? error.message})`;
+      });
+      stdin.end(options.input);
+    }
     child.on('close', (code, signal) => void stdinClosed.then(() => finish(code, signal)));
-    // 'close' waits for the output pipes too. A process the command started in another process
-    // group and left running may hold them open for ever: that is a failure, not a hang.
+    // A process the command started in another process group and left running may hold the
+    // output pipes open for ever: that is a failure, not a hang.
     child.on('exit', (code, signal) => {
       setTimeout(() => finish(code, signal, 'exited, but a process it started still holds its output open'), ORPHAN_GRACE_MS).unref();
     });
-    if (child.stdin) {
-      // A command may exit without reading all its input (or any): the write then fails with
-      // EPIPE. That is the command's choice, judged by its exit code, not a crash of this script;
-      // the note says why the input was cut short.
-      child.stdin.on('error', (error: NodeJS.ErrnoException) => {
-        stderr += `\n(stdin not fully read: ${error.code ?? error.message})`;
-      });
-      child.stdin.end(options.input);
-    }
   });
 }
 
