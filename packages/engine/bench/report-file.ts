@@ -27,7 +27,7 @@ const opening = (id: string): string => `<!-- part: ${id} -->`;
 const closing = (id: string): string => `<!-- end of part: ${id} -->`;
 
 /** Part ids go inside an HTML comment and name a benchmark's output: short words only. */
-function checkId(id: string): void {
+export function checkPartId(id: string): void {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error(`report part id must be lowercase words joined by '-', got ${JSON.stringify(id)}`);
 }
 
@@ -37,7 +37,7 @@ function checkId(id: string): void {
  * outside that part's fences is kept byte for byte.
  */
 export function withPart(document: string, id: string, body: string): string {
-  checkId(id);
+  checkPartId(id);
   const fenced = `${opening(id)}\n${body.trim()}\n${closing(id)}`;
   const start = document.indexOf(opening(id));
   if (start < 0) return `${document.trimEnd()}\n\n${fenced}\n`;

@@ -8,7 +8,11 @@
  *                                    memory at 300 B, the 20M-key scale check
  *   pnpm bench -- --quick            a smoke: 200k keys, 1 round (for CI)
  *
- * Options: --keys N --ops M --rounds R --no-scale --no-huge-pages --out FILE
+ * Options: --keys N --ops M --rounds R --no-scale --no-huge-pages --out FILE --part ID
+ *
+ * `--part ID` writes the report as its own part of the file, under a heading
+ * naming the Node version, instead of replacing the main results (part
+ * `engine`): a run on another Node keeps the main table and sits beside it.
  *
  * Huge pages: the slabs are a SharedArrayBuffer, which Node allocates with
  * glibc's malloc, and glibc's `glibc.malloc.hugetlb=1` tunable makes malloc
@@ -28,10 +32,12 @@ import { fileURLToPath } from 'node:url';
 import type { PhaseResult } from './workload.js';
 import { cliArgs } from './cli-args.js';
 import { fmt, median } from './numbers.js';
-import { BENCHMARKS_TITLE, writePart } from './report-file.js';
+import { BENCHMARKS_TITLE, checkPartId, writePart } from './report-file.js';
 import { runScenario, type ScenarioRound } from './scenario-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** The part of BENCHMARKS.md that holds the main results (report-file.ts). */
+const MAIN_PART = 'engine';
 const { values: args } = parseArgs({
   args: cliArgs(),
   options: {
@@ -42,9 +48,11 @@ const { values: args } = parseArgs({
     'no-scale': { type: 'boolean', default: false },
     'no-huge-pages': { type: 'boolean', default: false },
     out: { type: 'string' },
+    part: { type: 'string', default: MAIN_PART },
   },
 });
 const quick = args.quick;
+checkPartId(args.part); // before the rounds, not after them
 const keys = Number(args.keys ?? (quick ? 200_000 : 5_000_000));
 const ops = Number(args.ops ?? (quick ? 200_000 : 1_000_000));
 const rounds = Number(args.rounds ?? (quick ? 1 : 3));
@@ -235,6 +243,12 @@ if (scale) {
   );
   if (mapLimit) lines.push(`A JS \`Map\` (which lru-cache uses) stops at ${fmt(mapLimit.entries)} entries: \`${mapLimit.error}\`.`);
 }
-const report = lines.join('\n') + '\n';
-if (out) writePart(out, 'engine', report, BENCHMARKS_TITLE);
+const part = args.part;
+const report = (part === MAIN_PART ? lines : asSection(lines)).join('\n') + '\n';
+if (out) writePart(out, part, report, BENCHMARKS_TITLE);
 process.stdout.write(report);
+
+/** A report for a part of its own: one heading naming the run's Node, and the report's headings a level below it. */
+function asSection(report: readonly string[]): string[] {
+  return [`## The same benchmark on Node ${process.versions.node} (\`pnpm bench -- --part ${part}\`)`, '', ...report.map((line) => (line.startsWith('#') ? '#' + line : line))];
+}
