@@ -67,5 +67,16 @@ if (outFile) {
     }
   };
   setInterval(snapshot, 1000).unref();
+  // Node 24 hands GC entries to the observer only on a later turn of the event
+  // loop, which a process whose loop has just emptied never takes (Node 20
+  // delivers them before exiting): its last collections would go unreported.
+  // One more turn delivers them. A process ended by process.exit() or a signal
+  // skips 'beforeExit'; it loses at most the collections since its last turn.
+  let deliveredBeforeExit = false;
+  process.on('beforeExit', () => {
+    if (deliveredBeforeExit) return;
+    deliveredBeforeExit = true;
+    setImmediate(() => {});
+  });
   process.on('exit', snapshot);
 }
