@@ -607,20 +607,22 @@ compose_checks
 
 # ------------------- run 5: the test suites on the image's Node and uWS build ---
 # The Dockerfile's `test` stage is the build stage (sources, dev dependencies,
-# the same base), so its layers are cached from the build above. curl is added
-# for the tests that run the seed's curl commands, openssl for the TLS tests'
-# certificates. Every jest test counts. The Chromium test of /dashboard is left
-# out here (the image has no browser, and with CI set its absence is an error):
-# it runs on the host, in `pnpm test`.
+# the same base), so its layers are cached from the build above. Every jest
+# project runs, as `pnpm test` runs them on the host, with what they need from
+# Debian 13: curl for the tests that run the seed's curl commands, openssl for
+# the TLS tests' certificates, HAProxy (3.0 here, 2.6 on the host) for the
+# cluster's, redis-server and wrk for the load drivers'. Every jest test counts.
+# The Chromium test of /dashboard is left out here (the image has no browser,
+# and with CI set its absence is an error): it runs on the host.
 t="$(now)"
 if interruptible timeout 900 docker build --network host --force-rm --target test \
      --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
   mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
   CONTAINER="slabcache-ci-suite-$$"
   interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
-      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl openssl >/dev/null \
-        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2)" \
-        && pnpm exec jest --selectProjects engine server --testPathIgnorePatterns dashboard-browser --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
+      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl openssl haproxy redis-server wrk >/dev/null \
+        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2), $(haproxy -v | head -n 1 | cut -d" " -f1-3)" \
+        && pnpm exec jest --testPathIgnorePatterns dashboard-browser --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
   CONTAINER=
   if [ -s "$WORK/jest/jest.json" ]; then
     read -r jp jf js < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests)' "$WORK/jest/jest.json")

@@ -101,7 +101,7 @@ describe('pnpm cluster', () => {
     try {
       await cli.printed(/Ctrl-C or SIGTERM \(kill \d+\)/);
       const output = cli.output();
-      expect(output).toMatch(/behind HAProxy 2\.\d+/);
+      expect(output).toMatch(/behind HAProxy \d+\.\d+/); // 2.6 on Debian 12, 3.0 in the Docker image's CI run
       expect(output).toContain('deploy/haproxy/slabcache.cfg');
       expect(output).toMatch(/\/nodes\.cfg/);
       const pids = printedPids(output);
