@@ -608,32 +608,48 @@ compose_checks
 # ------------------- run 5: the test suites on the image's Node and uWS build ---
 # The Dockerfile's `test` stage is the build stage (sources, dev dependencies,
 # the same base), so its layers are cached from the build above. Every jest
-# project runs, as `pnpm test` runs them on the host, with what they need from
-# Debian 13: curl for the tests that run the seed's curl commands, openssl for
-# the TLS tests' certificates, HAProxy (3.0 here, 2.6 on the host) for the
-# cluster's, redis-server and wrk for the load drivers'. Every jest test counts.
-# The Chromium test of /dashboard is left out here (the image has no browser,
-# and with CI set its absence is an error): it runs on the host.
+# project runs, as `pnpm test` runs them on the host, then the load drivers'
+# smokes (packages/loadtest/ci-smoke.sh, as .ci/run runs them on the host),
+# with what they need from Debian 13: curl for the tests that run the seed's
+# curl commands, openssl for the TLS tests' certificates, HAProxy (3.0 here,
+# 2.6 on the host) for the cluster's, redis-server, wrk and Locust for the load
+# drivers'. Every jest test and every smoke check counts. The Chromium test of
+# /dashboard is left out here (the image has no browser, and with CI set its
+# absence is an error): it runs on the host.
 t="$(now)"
 if interruptible timeout 900 docker build --network host --force-rm --target test \
      --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
-  mkdir -p "$WORK/jest" && chmod 777 "$WORK/jest"
+  results="$WORK/image-results"
+  mkdir -p "$results" && chmod 777 "$results"
   CONTAINER="slabcache-ci-suite-$$"
-  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$WORK/jest:/results" "$TEST_IMAGE" sh -c '
-      apt-get -qq update >/dev/null && apt-get -qq install -y --no-install-recommends curl openssl haproxy redis-server wrk >/dev/null \
-        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2), $(haproxy -v | head -n 1 | cut -d" " -f1-3)" \
-        && pnpm exec jest --testPathIgnorePatterns dashboard-browser --ci --json --outputFile=/results/jest.json' >"$WORK/jest.log" 2>&1 || true
+  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$results:/results" "$TEST_IMAGE" sh -c '
+      apt-get -qq update >/dev/null \
+        && apt-get -qq install -y --no-install-recommends curl openssl haproxy redis-server wrk python3-locust >/dev/null \
+        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2), $(haproxy -v | head -n 1 | cut -d" " -f1-3), Locust $(dpkg-query -W python3-locust | cut -f2)" \
+        && { pnpm exec jest --testPathIgnorePatterns dashboard-browser --ci --json --outputFile=/results/jest.json;
+             timeout 600 bash packages/loadtest/ci-smoke.sh >/results/smoke.log 2>&1; }' >"$WORK/jest.log" 2>&1 || true
   CONTAINER=
-  if [ -s "$WORK/jest/jest.json" ]; then
-    read -r jp jf js < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests)' "$WORK/jest/jest.json")
+  if [ -s "$results/jest.json" ]; then
+    read -r jp jf js < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests)' "$results/jest.json")
     passed=$((passed + jp)); failed=$((failed + jf))
-    info "jest on the image's runtime ($(grep -m 1 '^node v' "$WORK/jest.log")): $jp passed, $jf failed, $js skipped in $(seconds_since "$t") s"
+    info "jest on the image's runtime ($(grep -m 1 '^node v' "$WORK/jest.log")): $jp passed, $jf failed, $js skipped"
     if [ "$jf" != 0 ]; then
-      node -e 'for (const f of require(process.argv[1]).testResults) for (const a of f.assertionResults) if (a.status === "failed") console.log("FAIL  (image) " + a.fullName)' "$WORK/jest/jest.json" >&8
+      node -e 'for (const f of require(process.argv[1]).testResults) for (const a of f.assertionResults) if (a.status === "failed") console.log("FAIL  (image) " + a.fullName)' "$results/jest.json" >&8
       show_tail "$WORK/jest.log" 60
     fi
   else
     fail "jest on the image's runtime wrote no results"; show_tail "$WORK/jest.log" 60
+  fi
+  smoke_summary="$(tail -n 1 "$results/smoke.log" 2>/dev/null)"
+  if [[ "$smoke_summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+    info "load-driver smokes on the image's runtime: $smoke_summary (jest and smokes in $(seconds_since "$t") s)"
+    if [ "${BASH_REMATCH[2]}" != 0 ]; then
+      grep '^FAIL - ' "$results/smoke.log" | sed 's/^FAIL - /FAIL  (image) /' >&8
+      show_tail "$results/smoke.log" 60
+    fi
+  else
+    fail "load-driver smokes on the image's runtime printed no summary"; show_tail "$results/smoke.log" 60; show_tail "$WORK/jest.log" 20
   fi
 else
   fail "docker build --target test"; show_tail "$WORK/build-test.log" 60
