@@ -244,11 +244,11 @@ if (scale) {
   if (mapLimit) lines.push(`A JS \`Map\` (which lru-cache uses) stops at ${fmt(mapLimit.entries)} entries: \`${mapLimit.error}\`.`);
 }
 const part = args.part;
-const report = (part === MAIN_PART ? lines : asSection(lines)).join('\n') + '\n';
+const report = (part === MAIN_PART ? lines : asSection(lines, part)).join('\n') + '\n';
 if (out) writePart(out, part, report, BENCHMARKS_TITLE);
 process.stdout.write(report);
 
 /** A report for a part of its own: one heading naming the run's Node, and the report's headings a level below it. */
-function asSection(report: readonly string[]): string[] {
+function asSection(report: readonly string[], part: string): string[] {
   return [`## The same benchmark on Node ${process.versions.node} (\`pnpm bench -- --part ${part}\`)`, '', ...report.map((line) => (line.startsWith('#') ? '#' + line : line))];
 }
