@@ -32,10 +32,11 @@
 #      (.ci/compose-check.sh): puts and gets through the router, the token,
 #      a node recreated at a new address, `down`;
 #   8. runs every jest suite (the browser test with Debian 13's Chromium),
-#      then the load drivers' smokes, inside the Dockerfile's `test` stage, i.e. on the image's Node
-#      and uWS build (the host run covers Node 20 + uWS 20.30); the trace
-#      replays read the host's traces, mounted read-only, when it has them;
-#      each jest test and each smoke check counts as one check.
+#      then the load drivers' smokes, inside the Dockerfile's `test` stage,
+#      i.e. on the image's Node and uWS build (the host run covers Node 20 +
+#      uWS 20.30); the trace replays read the host's traces, mounted
+#      read-only, when it has them; each jest test and each smoke check
+#      counts as one check.
 # SLABCACHE_CI_NODE_VERSION picks another official Node build for the base
 # image (default 24.22.3, the runtime the Dockerfile names); docs/runtimes.md
 # says which versions ran this way.
